@@ -1,0 +1,18 @@
+# lungtrack: serial chest CT -> lung and lesion volumes, POI, tracking and reports.
+# The rules live by stage in workflow/rules/; common.smk validates config and reads the case table.
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/segment.smk"
+include: "workflow/rules/measure.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        cohort_csv=out("cohort.csv"),
+        reports=patient_reports,

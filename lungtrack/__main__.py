@@ -1,0 +1,5 @@
+import sys
+
+from lungtrack.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""The ``lungtrack`` command line: one subcommand per pipeline step.
+
+Each subcommand is a module in this package with a one-line docstring (its help), an
+``add_arguments(parser)`` function and a ``run(args) -> int`` function that calls the
+library. Heavy libraries are imported inside ``run`` so that ``lungtrack --help`` stays fast.
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+
+from lungtrack import __version__
+from lungtrack.errors import InputError
+
+# subcommand name -> module in lungtrack.cli
+COMMANDS = {
+    "phantom": "phantom",
+    "inventory": "inventory",
+    "convert": "convert",
+    "segment-lungs": "segment_lungs",
+    "segment-lesions": "segment_lesions",
+    "measure": "measure",
+    "cohort": "cohort",
+    "report": "report",
+}
+
+
+def _available_commands():
+    """Yield (name, module) for every subcommand whose module exists."""
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"lungtrack.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"lungtrack.cli.{module_name}":
+                continue
+            raise
+        yield name, module
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lungtrack", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"lungtrack {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in _available_commands():
+        help_line = (module.__doc__ or name).strip().splitlines()[0]
+        cmd = sub.add_parser(name, help=help_line, description=module.__doc__)
+        module.add_arguments(cmd)
+        cmd.set_defaults(func=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # lungtrack's own messages at INFO (DEBUG with -v); other libraries only from WARNING up
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("lungtrack").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"lungtrack {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Image files (NIfTI) through SimpleITK.
+
+Conventions used across lungtrack: SimpleITK images are in DICOM/LPS world coordinates (mm);
+``sitk.GetArrayFromImage`` gives arrays with axes (z, y, x); ``image.GetSpacing()`` is (x, y, z)
+in mm. CT intensities are Hounsfield units (HU). Label maps are uint8 on the CT's own grid.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from lungtrack.errors import InputError
+from lungtrack.io.atomic import atomic_path
+
+
+def read_image(path) -> sitk.Image:
+    """Read a NIfTI (or any SimpleITK-readable) image, with a clear error naming the file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file does not exist")
+    try:
+        return sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise InputError(path, f"not a readable image ({str(exc).strip().splitlines()[-1]})") from None
+
+
+def write_image(image: sitk.Image, path) -> None:
+    """Write ``image`` to ``path`` atomically (compressed when the name ends in .gz)."""
+    with atomic_path(path) as tmp:
+        sitk.WriteImage(image, str(tmp), useCompression=str(path).endswith(".gz"))
+
+
+def array_like(array: np.ndarray, reference: sitk.Image, dtype=None) -> sitk.Image:
+    """Wrap a (z, y, x) array as an image with the geometry of ``reference``."""
+    image = sitk.GetImageFromArray(array if dtype is None else array.astype(dtype))
+    image.CopyInformation(reference)
+    return image
+
+
+def voxel_volume_ml(image: sitk.Image) -> float:
+    """Volume of one voxel in mL (spacing in mm; 1 mL = 1000 mm³)."""
+    return float(np.prod(image.GetSpacing())) / 1000.0
+
+
+def same_grid(a: sitk.Image, b: sitk.Image, tol_mm: float = 1e-3) -> bool:
+    """True when both images share size, spacing, origin and direction (within ``tol_mm``)."""
+    return (
+        a.GetSize() == b.GetSize()
+        and np.allclose(a.GetSpacing(), b.GetSpacing(), atol=tol_mm)
+        and np.allclose(a.GetOrigin(), b.GetOrigin(), atol=tol_mm)
+        and np.allclose(a.GetDirection(), b.GetDirection(), atol=1e-5)
+    )

@@ -1,0 +1,1 @@
+"""Per-timepoint measurements (volumes in mL, POI in %) and the cohort table."""

@@ -1,0 +1,49 @@
+"""The cohort table: one row per patient × timepoint, from the per-timepoint metrics JSONs."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lungtrack.errors import InputError
+
+#: Columns every cohort.csv starts with, in this order (volumes mL, POI %).
+BASE_COLUMNS = [
+    "patient_id", "study_date", "days_since_baseline",
+    "lung_ml", "lung_right_ml", "lung_left_ml",
+    "lesion_ml", "ggo_ml", "consolidation_ml",
+    "poi", "poi_right", "poi_left",
+]
+#: Columns present when reference masks were configured (Dice 0–1, errors mL and percentage points).
+REFERENCE_COLUMNS = ["dice_lung", "dice_lesion", "lesion_ml_error", "poi_error", "lung_ml_error", "ref_lung_ml",
+                     "ref_lesion_ml", "ref_poi"]
+#: Acquisition facts copied from the conversion sidecar.
+ACQUISITION_COLUMNS = {"slice_thickness_mm": "slice_thickness_mm", "kernel": "kernel"}
+
+
+def load_metrics(path) -> dict:
+    """Read one metrics JSON, with a clear error naming the file."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"not a readable metrics file ({exc})") from None
+
+
+def cohort_table(records: list[dict]) -> pd.DataFrame:
+    """Rows ordered by patient and date; ``days_since_baseline`` counts from each patient's first scan."""
+    rows = []
+    for rec in records:
+        row = {key: rec.get(key) for key in BASE_COLUMNS + ["timepoint"] + REFERENCE_COLUMNS if key in rec}
+        acquisition = rec.get("acquisition") or {}
+        row.update({col: acquisition.get(key) for col, key in ACQUISITION_COLUMNS.items()})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=BASE_COLUMNS)
+    dates = pd.to_datetime(table["study_date"], format="%Y-%m-%d")
+    table = table.assign(_date=dates).sort_values(["patient_id", "_date", "timepoint"], kind="stable")
+    baseline = table.groupby("patient_id")["_date"].transform("min")
+    table["days_since_baseline"] = (table["_date"] - baseline).dt.days
+    table = table.drop(columns="_date")
+    extra = [c for c in table.columns if c not in BASE_COLUMNS]
+    return table[BASE_COLUMNS + extra].reset_index(drop=True)

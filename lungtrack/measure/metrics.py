@@ -1,0 +1,68 @@
+"""The metrics of one timepoint: volumes, POI and, with reference masks, agreement with them."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from lungtrack.errors import InputError
+from lungtrack.evaluate.overlap import dice
+from lungtrack.evaluate.reference import load_reference
+from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.measure.volumes import lung_lesion_volumes, poi
+
+
+def _label_array(path, image: sitk.Image) -> np.ndarray:
+    """Read a label map that must lie on ``image``'s grid; array axes (z, y, x)."""
+    mask = read_image(path)
+    if not same_grid(mask, image):
+        raise InputError(path, "mask is not on the grid of its CT image")
+    return sitk.GetArrayFromImage(mask)
+
+
+def reference_metrics(image: sitk.Image, lungs, lesions, measured: dict, ref_lungs=None, ref_lesions=None) -> dict:
+    """Dice and errors against reference masks (any grid; resampled nearest-neighbour onto ``image``).
+
+    Errors are measured − reference: ``lung_ml_error`` and ``lesion_ml_error`` in mL, ``poi_error``
+    in percentage points. A reference lung mask counts every non-zero voxel as lung; reference
+    lesions count only inside the reference lung when one is given (POI is defined within the lung).
+    """
+    voxel_ml = voxel_volume_ml(image)
+    out = {}
+    ref_lung = None
+    if ref_lungs:
+        ref_lung = sitk.GetArrayFromImage(load_reference(ref_lungs, image)) > 0
+        out["ref_lung_ml"] = float(ref_lung.sum()) * voxel_ml
+        out["dice_lung"] = dice(lungs > 0, ref_lung)
+        out["lung_ml_error"] = measured["lung_ml"] - out["ref_lung_ml"]
+    if ref_lesions:
+        ref_lesion = sitk.GetArrayFromImage(load_reference(ref_lesions, image)) > 0
+        if ref_lung is not None:
+            ref_lesion &= ref_lung
+        out["ref_lesion_ml"] = float(ref_lesion.sum()) * voxel_ml
+        out["dice_lesion"] = dice(lesions > 0, ref_lesion)
+        out["lesion_ml_error"] = measured["lesion_ml"] - out["ref_lesion_ml"]
+        if ref_lung is not None:
+            out["ref_poi"] = poi(out["ref_lesion_ml"], out["ref_lung_ml"])
+            out["poi_error"] = measured["poi"] - out["ref_poi"]
+    return out
+
+
+def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lungs=None, ref_lesions=None) -> dict:
+    """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, see README)."""
+    image = read_image(image_path)
+    lungs = _label_array(lungs_path, image)
+    lesions = _label_array(lesions_path, image)
+    acquisition = json.loads(Path(sidecar_path).read_text()) if sidecar_path else {}
+    measured = lung_lesion_volumes(lungs, lesions, voxel_volume_ml(image))
+    record = {
+        "patient_id": acquisition.get("patient_id"),
+        "study_date": acquisition.get("study_date"),
+        "timepoint": acquisition.get("timepoint"),
+        **measured,
+        **reference_metrics(image, lungs, lesions, measured, ref_lungs, ref_lesions),
+        "acquisition": acquisition,
+        "paths": {"image": str(image_path), "lungs": str(lungs_path), "lesions": str(lesions_path)},
+    }
+    return record

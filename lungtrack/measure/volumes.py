@@ -1,0 +1,42 @@
+"""Lung and lesion volumes (mL) and the percentage of infection (POI, %) of one CT.
+
+Label conventions: lungs 1 = right, 2 = left; lesions 1 = GGO, 2 = consolidation. Arrays have
+axes (z, y, x); the voxel volume comes from the image spacing in mm (1 mL = 1000 mm³).
+"""
+
+import numpy as np
+
+RIGHT, LEFT = 1, 2
+GGO, CONSOLIDATION = 1, 2
+
+
+def poi(lesion_ml: float, lung_ml: float) -> float:
+    """Percentage of infection = lesion volume / lung volume × 100 (%); NaN when the lung is empty."""
+    return float(100.0 * lesion_ml / lung_ml) if lung_ml > 0 else float("nan")
+
+
+def lung_lesion_volumes(lungs: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
+    """Volumes (mL) and POI (%) overall and per lung.
+
+    ``lungs`` and ``lesions`` are label arrays on the same grid, axes (z, y, x). Lesion voxels
+    outside the lungs are not counted: POI is defined within the lung.
+    """
+    if lungs.shape != lesions.shape:
+        raise ValueError(f"lung mask {lungs.shape} and lesion mask {lesions.shape} differ in shape")
+    in_lung = lungs > 0
+    lesion = (lesions > 0) & in_lung
+    counts = {
+        "lung_ml": in_lung.sum(),
+        "lung_right_ml": (lungs == RIGHT).sum(),
+        "lung_left_ml": (lungs == LEFT).sum(),
+        "lesion_ml": lesion.sum(),
+        "ggo_ml": ((lesions == GGO) & in_lung).sum(),
+        "consolidation_ml": ((lesions == CONSOLIDATION) & in_lung).sum(),
+        "lesion_right_ml": (lesion & (lungs == RIGHT)).sum(),
+        "lesion_left_ml": (lesion & (lungs == LEFT)).sum(),
+    }
+    out = {key: float(n) * voxel_ml for key, n in counts.items()}
+    out["poi"] = poi(out["lesion_ml"], out["lung_ml"])
+    out["poi_right"] = poi(out["lesion_right_ml"], out["lung_right_ml"])
+    out["poi_left"] = poi(out["lesion_left_ml"], out["lung_left_ml"])
+    return out

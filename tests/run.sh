@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs lungtrack's whole test suite on a fresh Debian machine: installs the system packages the
+# tests drive for real (headless Chromium for the reports, Slurm + munge for the cluster test),
+# a virtual environment with lungtrack and its test extras in .venv, then pytest on 2 workers.
+# Usage (from the repository root, as root or with sudo rights for apt): bash tests/run.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null || need+=(chromium chromium-driver)
+command -v slurmctld >/dev/null || need+=(slurmctld slurmd slurm-client munge)
+if [ ${#need[@]} -gt 0 ]; then
+    SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e ".[nnunet,slurm,test]"
+
+export PATH="$PWD/.venv/bin:$PATH"
+exec pytest -n 2 --durations=15 "$@"

@@ -1,0 +1,90 @@
+"""Volumes, POI and reference agreement of one timepoint, on small synthetic masks."""
+
+import json
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from lungtrack.measure.metrics import measure_case
+from lungtrack.measure.volumes import lung_lesion_volumes, poi
+
+
+def _image(array, spacing=(0.5, 0.5, 2.0)):
+    img = sitk.GetImageFromArray(array)
+    img.SetSpacing(spacing)
+    img.SetOrigin((-10.0, 20.0, 5.0))
+    return img
+
+
+def _write(tmp_path, name, array, spacing=(0.5, 0.5, 2.0)):
+    path = tmp_path / name
+    sitk.WriteImage(_image(array, spacing), str(path))
+    return path
+
+
+def test_volumes_and_poi_per_lung():
+    lungs = np.zeros((4, 10, 20), np.uint8)
+    lungs[:, :, :10] = 1  # 400 voxels right
+    lungs[:, :, 10:] = 2  # 400 voxels left
+    lesions = np.zeros_like(lungs)
+    lesions[0, :, :10] = 1  # 100 voxels GGO in the right lung
+    lesions[1, :2, 10:] = 2  # 20 voxels consolidation in the left lung
+    v = lung_lesion_volumes(lungs, lesions, voxel_ml=0.002)
+    assert v["lung_ml"] == pytest.approx(1.6)
+    assert v["lung_right_ml"] == pytest.approx(0.8)
+    assert v["ggo_ml"] == pytest.approx(0.2)
+    assert v["consolidation_ml"] == pytest.approx(0.04)
+    assert v["poi"] == pytest.approx(100 * 0.24 / 1.6)
+    assert v["poi_right"] == pytest.approx(25.0)
+    assert v["poi_left"] == pytest.approx(5.0)
+
+
+def test_lesion_outside_lung_is_not_counted():
+    lungs = np.zeros((2, 4, 4), np.uint8)
+    lungs[0] = 1
+    lesions = np.ones_like(lungs)
+    v = lung_lesion_volumes(lungs, lesions, voxel_ml=1.0)
+    assert v["lesion_ml"] == 16 and v["poi"] == 100.0
+
+
+def test_poi_of_empty_lung_is_nan():
+    assert np.isnan(poi(3.0, 0.0))
+
+
+def test_measure_case_with_reference_on_another_grid(tmp_path):
+    ct = np.full((8, 16, 16), -850, np.int16)
+    lungs = np.zeros(ct.shape, np.uint8)
+    lungs[1:7, 2:14, 2:8] = 1
+    lungs[1:7, 2:14, 8:14] = 2
+    lesions = np.zeros(ct.shape, np.uint8)
+    lesions[2:5, 3:7, 3:6] = 1
+    paths = {n: _write(tmp_path, f"{n}.nii.gz", a) for n, a in [("ct", ct), ("lungs", lungs), ("lesions", lesions)]}
+    # the reference lesion mask is one voxel larger along x, on a grid twice as fine in x and y
+    ref = np.zeros((8, 32, 32), np.uint8)
+    ref[2:5, 6:14, 6:14] = 1
+    ref_img = _image(ref, spacing=(0.25, 0.25, 2.0))
+    ref_img.SetOrigin((-10.125, 19.875, 5.0))  # voxel centres of the fine grid straddle the coarse ones
+    sitk.WriteImage(ref_img, str(tmp_path / "ref_lesions.nii.gz"))
+    sidecar = tmp_path / "s.json"
+    sidecar.write_text(json.dumps({"patient_id": "P1", "study_date": "2020-03-01", "timepoint": "20200301"}))
+    rec = measure_case(paths["ct"], paths["lungs"], paths["lesions"], sidecar, ref_lungs=paths["lungs"],
+                       ref_lesions=tmp_path / "ref_lesions.nii.gz")
+    voxel_ml = 0.5 * 0.5 * 2.0 / 1000
+    assert rec["patient_id"] == "P1" and rec["study_date"] == "2020-03-01"
+    assert rec["lesion_ml"] == pytest.approx(36 * voxel_ml)
+    assert rec["dice_lung"] == pytest.approx(1.0)
+    assert rec["ref_lesion_ml"] == pytest.approx(48 * voxel_ml)
+    assert rec["dice_lesion"] == pytest.approx(2 * 36 / (36 + 48))
+    assert rec["lesion_ml_error"] == pytest.approx(-12 * voxel_ml)
+    assert rec["poi_error"] == pytest.approx(rec["poi"] - rec["ref_poi"])
+    assert rec["poi_error"] < 0
+
+
+def test_mask_on_wrong_grid_is_a_clear_error(tmp_path):
+    from lungtrack.errors import InputError
+
+    ct = _write(tmp_path, "ct.nii.gz", np.zeros((4, 8, 8), np.int16))
+    lungs = _write(tmp_path, "lungs.nii.gz", np.zeros((4, 8, 9), np.uint8))
+    with pytest.raises(InputError, match="lungs.nii.gz: mask is not on the grid"):
+        measure_case(ct, lungs, lungs)

@@ -1,0 +1,76 @@
+"""End to end: snakemake on a tiny demo cohort, cohort.csv checked against the phantom's truth."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+import SimpleITK as sitk
+
+from lungtrack.measure.cohort import BASE_COLUMNS
+from lungtrack.measure.volumes import lung_lesion_volumes
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_run(repo_root, tmp_path_factory):
+    """Run the whole default DAG on a 2-patient × 2-timepoint demo cohort in a temporary folder."""
+    tmp = tmp_path_factory.mktemp("workflow")
+    demo, results = tmp / "demo", tmp / "results"
+    cmd = [
+        sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(repo_root),
+        "--config", f"results_dir={results}", f"dicom_dir={demo / 'dicom'}",
+        f"demo={{dir: {demo}, patients: 2, timepoints: 2, seed: 11}}",
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=repo_root)
+    assert res.returncode == 0, res.stderr[-4000:]
+    return demo, results, res
+
+
+def _truth_volumes(demo, patient_id, study_date):
+    folder = demo / "truth" / patient_id / study_date.replace("-", "")
+    lungs = sitk.ReadImage(str(folder / "lungs.nii.gz"))
+    lesions = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "lesions.nii.gz")))
+    voxel_ml = float(np.prod(lungs.GetSpacing())) / 1000
+    return lung_lesion_volumes(sitk.GetArrayFromImage(lungs), lesions, voxel_ml)
+
+
+def test_cohort_csv_matches_truth(demo_run):
+    demo, results, _ = demo_run
+    table = pd.read_csv(results / "cohort.csv")
+    assert list(table.columns[: len(BASE_COLUMNS)]) == BASE_COLUMNS
+    assert len(table) == 4 and table["patient_id"].nunique() == 2
+    assert (table.groupby("patient_id")["days_since_baseline"].min() == 0).all()
+    assert (table.groupby("patient_id")["days_since_baseline"].max() > 0).all()
+    for row in table.itertuples():
+        truth = _truth_volumes(demo, row.patient_id, row.study_date)
+        assert abs(row.lung_ml - truth["lung_ml"]) <= 0.03 * truth["lung_ml"]
+        assert abs(row.poi - truth["poi"]) <= 1.0
+        assert abs(row.poi_right - truth["poi_right"]) <= 1.5
+        assert abs(row.poi_left - truth["poi_left"]) <= 1.5
+        # the demo's truth is the reference, so the agreement columns are filled and agree
+        assert row.dice_lung >= 0.95
+        assert row.poi_error == pytest.approx(row.poi - truth["poi"], abs=1e-3)
+
+
+def test_reports_are_offline_and_private(demo_run):
+    demo, results, res = demo_run
+    table = pd.read_csv(results / "cohort.csv")
+    for pid in table["patient_id"].unique():
+        html = (results / "reports" / f"{pid}.html").read_text()
+        assert "plotly" in html.lower()
+        assert "cdn.plot.ly" not in html and 'src="http' not in html
+    header = pydicom.dcmread(next(p for p in (demo / "dicom").rglob("*") if p.is_file()), stop_before_pixels=True)
+    secrets = [str(header.PatientName), str(header.PatientName).split("^")[-1], header.PatientBirthDate]
+    assert all(len(s) >= 4 for s in secrets)
+    every_output = [p for p in results.rglob("*") if p.is_file() and p.suffix in {".csv", ".tsv", ".json", ".html", ".log"}]
+    assert len(every_output) > 10
+    for path in every_output:
+        text = path.read_text(errors="ignore")
+        for secret in secrets:
+            assert secret not in text, f"{path} carries {secret!r}"
+    for path in results.rglob("*"):
+        assert not any(secret in path.name for secret in secrets), path

@@ -1,0 +1,29 @@
+# Per-timepoint volumes and POI, and the cohort table.
+
+
+rule measure:
+    input:
+        image=out("images", "{patient}", "{timepoint}.nii.gz"),
+        sidecar=out("images", "{patient}", "{timepoint}.json"),
+        lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
+        lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+    output:
+        metrics=out("metrics", "{patient}", "{timepoint}.json"),
+    params:
+        reference=reference_args,
+    log:
+        log("measure", "{patient}", "{timepoint}"),
+    shell:
+        "lungtrack measure {input.image} {input.lungs} {input.lesions} --sidecar {input.sidecar}"
+        " {params.reference} --out {output.metrics} > {log} 2>&1"
+
+
+rule cohort:
+    input:
+        metrics=all_metrics,
+    output:
+        csv=out("cohort.csv"),
+    log:
+        log("cohort"),
+    shell:
+        "lungtrack cohort {input.metrics} --out {output.csv} > {log} 2>&1"

@@ -1,0 +1,33 @@
+# Lungs (1 right, 2 left) and lesions (1 GGO, 2 consolidation) on each CT's own grid.
+
+
+rule segment_lungs:
+    input:
+        image=out("images", "{patient}", "{timepoint}.nii.gz"),
+    output:
+        lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
+    params:
+        backend=config["segmentation"]["backend"],
+    log:
+        log("segment_lungs", "{patient}", "{timepoint}"),
+    benchmark:
+        bench("segment_lungs", "{patient}", "{timepoint}")
+    shell:
+        "lungtrack segment-lungs {input.image} {output.lungs} --backend {params.backend} > {log} 2>&1"
+
+
+rule segment_lesions:
+    input:
+        image=out("images", "{patient}", "{timepoint}.nii.gz"),
+        lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
+    output:
+        lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+    params:
+        backend=config["segmentation"]["backend"],
+    log:
+        log("segment_lesions", "{patient}", "{timepoint}"),
+    benchmark:
+        bench("segment_lesions", "{patient}", "{timepoint}")
+    shell:
+        "lungtrack segment-lesions {input.image} {input.lungs} {output.lesions}"
+        " --backend {params.backend} > {log} 2>&1"
