@@ -47,3 +47,10 @@ def test_wrong_type_is_rejected(repo_root, tmp_path):
     res = _dry_run(repo_root, tmp_path, "demo={patients: many}")
     assert res.returncode != 0
     assert "many" in res.stderr + res.stdout
+
+
+def test_readme_config_table_matches_schema(repo_root, schema):
+    from lungtrack.config_doc import readme_with_table
+
+    readme = (repo_root / "README.md").read_text()
+    assert readme == readme_with_table(readme, schema), "run `python -m lungtrack.config_doc` to update the README"
