@@ -8,11 +8,15 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/segment.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/measure.smk"
+include: "workflow/rules/track.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
     input:
         cohort_csv=out("cohort.csv"),
         reports=patient_reports,
+        overview=out("reports", "index.html"),

@@ -2,9 +2,13 @@
 import csv
 from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
 
+from lungtrack.workflow_config import typed_config
 
+with open(workflow.source_path("../schemas/config.schema.yaml")) as f:
+    config.update(typed_config(dict(config), yaml.safe_load(f)))
 validate(config, "../schemas/config.schema.yaml")
 
 RESULTS = Path(config["results_dir"])
