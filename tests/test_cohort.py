@@ -44,3 +44,16 @@ def test_cli_writes_csv_and_names_a_bad_file(tmp_path):
     assert "broken.json: not a readable metrics file" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "c2.csv").exists()
+
+
+def test_change_vs_previous():
+    table = cohort_table([
+        _rec("A", "2020-03-01", "20200301", 1.0),
+        _rec("A", "2020-03-08", "20200308", 6.0),   # +5 pp, lesion ×6: progression
+        _rec("A", "2020-03-15", "20200315", 6.5),   # +0.5 pp: stable
+        _rec("A", "2020-03-22", "20200322", 2.0),   # −4.5 pp, lesion −69 %: regression
+    ])
+    assert table["change_vs_previous"].fillna("").tolist() == ["", "progression", "stable", "regression"]
+    strict = cohort_table([_rec("A", "2020-03-01", "20200301", 1.0), _rec("A", "2020-03-08", "20200308", 6.0)],
+                          min_poi_pp=10.0)
+    assert strict["change_vs_previous"].tolist()[1] == "stable"

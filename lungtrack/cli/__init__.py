@@ -20,9 +20,14 @@ COMMANDS = {
     "convert": "convert",
     "segment-lungs": "segment_lungs",
     "segment-lesions": "segment_lesions",
+    "segment": "segment",
+    "train": "train",
     "measure": "measure",
     "cohort": "cohort",
+    "track": "track",
     "report": "report",
+    "overview": "overview",
+    "evaluate": "evaluate",
 }
 
 
@@ -44,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in _available_commands():
-        help_line = (module.__doc__ or name).strip().splitlines()[0]
-        cmd = sub.add_parser(name, help=help_line, description=module.__doc__)
+        help_line = (module.__doc__ or name).strip().splitlines()[0].replace("%", "%%")
+        cmd = sub.add_parser(name, help=help_line, description=(module.__doc__ or "").replace("%", "%%"))
         module.add_arguments(cmd)
         cmd.set_defaults(func=module.run)
     return parser

@@ -6,6 +6,8 @@ from pathlib import Path
 import pandas as pd
 
 from lungtrack.errors import InputError
+from lungtrack.track.change import change_calls
+from lungtrack.track.settings import MIN_LESION_VOLUME_CHANGE_PCT, MIN_POI_CHANGE_PP
 
 #: Columns every cohort.csv starts with, in this order (volumes mL, POI %).
 BASE_COLUMNS = [
@@ -29,8 +31,14 @@ def load_metrics(path) -> dict:
         raise InputError(path, f"not a readable metrics file ({exc})") from None
 
 
-def cohort_table(records: list[dict]) -> pd.DataFrame:
-    """Rows ordered by patient and date; ``days_since_baseline`` counts from each patient's first scan."""
+def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
+                 min_volume_pct: float = MIN_LESION_VOLUME_CHANGE_PCT) -> pd.DataFrame:
+    """Rows ordered by patient and date; ``days_since_baseline`` counts from each patient's first scan.
+
+    ``change_vs_previous`` calls each scan against the patient's previous one (progression,
+    regression, stable; empty at baseline) from the POI change (``min_poi_pp``, percentage points)
+    and the lesion volume change (``min_volume_pct``, %), see :mod:`lungtrack.track.change`.
+    """
     rows = []
     for rec in records:
         row = {key: rec.get(key) for key in BASE_COLUMNS + ["timepoint"] + REFERENCE_COLUMNS if key in rec}
@@ -44,6 +52,7 @@ def cohort_table(records: list[dict]) -> pd.DataFrame:
     table = table.assign(_date=dates).sort_values(["patient_id", "_date", "timepoint"], kind="stable")
     baseline = table.groupby("patient_id")["_date"].transform("min")
     table["days_since_baseline"] = (table["_date"] - baseline).dt.days
-    table = table.drop(columns="_date")
+    table = table.drop(columns="_date").reset_index(drop=True)
+    table["change_vs_previous"] = change_calls(table, min_poi_pp, min_volume_pct)["change_vs_previous"]
     extra = [c for c in table.columns if c not in BASE_COLUMNS]
-    return table[BASE_COLUMNS + extra].reset_index(drop=True)
+    return table[BASE_COLUMNS + extra]

@@ -11,6 +11,11 @@ rule measure:
         metrics=out("metrics", "{patient}", "{timepoint}.json"),
     params:
         reference=reference_args,
+    resources:
+        mem_mb=3000,
+        runtime=10,
+    group:
+        "case"
     log:
         log("measure", "{patient}", "{timepoint}"),
     shell:
@@ -23,6 +28,8 @@ rule cohort:
         metrics=all_metrics,
     output:
         csv=out("cohort.csv"),
+    group:
+        "cohort"
     log:
         log("cohort"),
     shell:

@@ -1,12 +1,56 @@
-# Per-patient progression report (self-contained HTML).
+# Per-patient progression reports and the cohort overview (self-contained HTML, also in `snakemake --report`).
 
 
 rule patient_report:
     input:
         metrics=patient_metrics,
+        tracking=out("tracking", "{patient}"),
     output:
-        html=out("reports", "{patient}.html"),
+        html=report(
+            out("reports", "{patient}.html"),
+            caption="../report/patient.rst",
+            category="Patients",
+            labels={"patient": "{patient}"},
+        ),
+    params:
+        min_poi=config["tracking"]["min_poi_change_pp"],
+        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
+        lung_warning=config["report"]["lung_volume_warning_pct"],
+    group:
+        "patient"
     log:
         log("patient_report", "{patient}"),
     shell:
-        "lungtrack report --patient-id {wildcards.patient} {input.metrics} --out {output.html} > {log} 2>&1"
+        "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
+        " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume}"
+        " --lung-volume-warning {params.lung_warning} --out {output.html} > {log} 2>&1"
+
+
+rule cohort_overview:
+    input:
+        cohort=out("cohort.csv"),
+        tracking=lambda wc: sorted({out("tracking", c["patient_id"]) for c in cases()}),
+    output:
+        html=report(
+            out("reports", "index.html"),
+            caption="../report/overview.rst",
+            category="Cohort",
+            labels={"page": "overview"},
+        ),
+        regions=report(
+            out("cohort_regions.csv"),
+            caption="../report/regions.rst",
+            category="Cohort",
+            labels={"page": "regional measures"},
+        ),
+    params:
+        tracking=lambda wildcards, input: [f"{folder}/tracking.json" for folder in input.tracking],
+        min_poi=config["tracking"]["min_poi_change_pp"],
+        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
+    group:
+        "cohort"
+    log:
+        log("cohort_overview"),
+    shell:
+        "lungtrack overview {input.cohort} --tracking {params.tracking} --regions-csv {output.regions}"
+        " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume} --out {output.html} > {log} 2>&1"

@@ -1,0 +1,71 @@
+"""Assemble the cohort overview page: every patient's POI trajectory and a table linking to the reports."""
+
+import datetime as dt
+
+import pandas as pd
+
+from lungtrack import __version__
+from lungtrack.errors import InputError
+from lungtrack.ingest.privacy import path_safe
+from lungtrack.report import figures, render
+from lungtrack.track import settings
+from lungtrack.track.change import change_calls
+
+_REQUIRED = ("patient_id", "study_date", "days_since_baseline", "poi", "lesion_ml")
+
+
+def read_cohort(path) -> pd.DataFrame:
+    """The cohort table (``lungtrack cohort``), one row per patient × scan, ordered by patient and date."""
+    try:
+        table = pd.read_csv(path, dtype={"patient_id": str, "timepoint": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(path, f"not a readable cohort table ({exc})") from None
+    missing = [c for c in _REQUIRED if c not in table.columns]
+    if missing:
+        raise InputError(path, f"cohort table lacks columns {missing}")
+    return table.sort_values(["patient_id", "study_date"], kind="stable").reset_index(drop=True)
+
+
+def patient_summary(table: pd.DataFrame, severity: dict[str, float], min_poi_pp: float,
+                    min_volume_pct: float) -> pd.DataFrame:
+    """One row per patient: scans, dates, baseline/latest/maximum POI (%), last change call, latest severity."""
+    calls = change_calls(table, min_poi_pp, min_volume_pct)["change_vs_previous"]
+    rows = []
+    for patient_id, scans in table.groupby("patient_id", sort=True):
+        rows.append({
+            "patient": patient_id,
+            "scans": len(scans),
+            "first scan": scans["study_date"].iloc[0],
+            "last scan": scans["study_date"].iloc[-1],
+            "POI baseline (%)": float(scans["poi"].iloc[0]),
+            "POI latest (%)": float(scans["poi"].iloc[-1]),
+            "POI max (%)": float(scans["poi"].max()),
+            "last change": calls[scans.index[-1]] or "–",
+            "CT severity latest (0–30)": severity.get(patient_id),
+        })
+    return pd.DataFrame(rows)
+
+
+def overview_report(cohort_csv, severity: dict[str, float] | None = None,
+                    min_poi_pp: float = settings.MIN_POI_CHANGE_PP,
+                    min_volume_pct: float = settings.MIN_LESION_VOLUME_CHANGE_PCT) -> str:
+    """The cohort overview HTML; patient reports are linked as ``<path-safe patient id>.html`` beside it.
+
+    ``severity``: latest six-zone CT severity score per patient id, when tracking results exist.
+    """
+    table = read_cohort(cohort_csv)
+    links = {p: f"{path_safe(p)}.html" for p in table["patient_id"].unique()}
+    summary = patient_summary(table, severity or {}, min_poi_pp, min_volume_pct)
+    if summary["CT severity latest (0–30)"].isna().all():
+        summary = summary.drop(columns="CT severity latest (0–30)")
+    return render.render(
+        "overview.html",
+        version=__version__,
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        n_patients=len(summary),
+        n_scans=len(table),
+        trajectories=render.figure_html(figures.cohort_trajectories(table, links), "cohort-trajectories"),
+        patients=render.table(summary),
+        links=[links[p] for p in summary["patient"]],
+        calls=summary["last change"].value_counts().to_dict(),
+    )

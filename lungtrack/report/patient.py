@@ -1,0 +1,113 @@
+"""Assemble one patient's report: metrics (and tracking results, when given) -> HTML text."""
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from lungtrack import __version__
+from lungtrack.errors import InputError
+from lungtrack.report import data, figures, render
+from lungtrack.track import settings
+from lungtrack.track.change import change_calls, interval_records
+from lungtrack.track.regions import LOBES
+
+#: Lesion table columns (tracking key -> title).
+_LESION_COLUMNS = {
+    "lesion_id": "lesion", "study_date": "study date", "event": "event", "volume_ml": "volume (mL)",
+    "mean_hu": "mean HU", "lung": "lung", "zone": "zone", "related": "related lesions",
+}
+_CHANGE_COLUMNS = {
+    "from": "from", "study_date": "to", "delta_poi_pp": "ΔPOI (percentage points)",
+    "lesion_volume_change_pct": "lesion volume change (%)", "call": "call",
+}
+_REGISTRATION_COLUMNS = {
+    "study_date": "study date", "method": "registration", "dice_lungs_before": "Dice lungs before",
+    "dice_lungs_after": "Dice lungs after",
+}
+
+
+def _natural(column: pd.Series) -> pd.Series:
+    """Sort key that orders lesion ids L2 before L10."""
+    return column.str.extract(r"(\d+)$")[0].astype(float) if column.name == "lesion_id" else column
+
+
+def _image_uri(path: Path) -> str:
+    if not path.is_file():
+        raise InputError(path, "slice image listed in the tracking results is missing")
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _tracking_context(tracking: dict, tracking_dir: Path) -> dict:
+    """Template context of the sections that need tracking results."""
+    regions = pd.DataFrame(tracking["regions"])
+    zones = tracking["zones"] + [lobe for lobe in LOBES.values() if lobe in set(regions.get("region", []))]
+    heatmap = figures.zone_heatmap(regions, zones) if not regions.empty else None
+    scores = regions[regions["metric"].isin(["severity_total", "lobe_severity_total"])]
+    score_table = (scores.pivot_table(index="study_date", columns="metric", values="value").reset_index()
+                   .rename(columns={"study_date": "study date", "severity_total": "CT severity score, 6 zones (0–30)",
+                                    "lobe_severity_total": "CT severity score, 5 lobes (0–25)"}))
+    lesions = pd.DataFrame(tracking["lesions"], columns=list(_LESION_COLUMNS))
+    lesions = lesions.sort_values(["study_date", "lesion_id"], key=_natural, kind="stable")
+    registration = pd.DataFrame(tracking["registration"], columns=list(_REGISTRATION_COLUMNS))
+    levels = sorted({s["level"] for s in tracking["slices"]}, key=["upper", "middle", "lower"].index)
+    dates = list(dict.fromkeys(s["study_date"] for s in tracking["slices"]))
+    by_key = {(s["level"], s["study_date"]): s for s in tracking["slices"]}
+    slice_rows = [
+        {"level": level, "images": [
+            {"study_date": d, "uri": _image_uri(tracking_dir / by_key[level, d]["png"]),
+             "z_mm": by_key[level, d]["z_mm"]} for d in dates if (level, d) in by_key]}
+        for level in levels
+    ]
+    return {
+        "heatmap": render.figure_html(heatmap, "zone-heatmap") if heatmap is not None else None,
+        "severity": render.table(score_table),
+        "lesions": render.table(lesions.rename(columns=_LESION_COLUMNS)),
+        "registration": render.table(registration.rename(columns=_REGISTRATION_COLUMNS)),
+        "slice_rows": slice_rows,
+        "slice_columns": len(dates),
+        "lobes": tracking.get("lobes_used", False),
+        "settings": tracking.get("settings", {}),
+    }
+
+
+def patient_report(metrics_paths, patient_id: str, tracking_path=None,
+                   min_poi_pp: float = settings.MIN_POI_CHANGE_PP,
+                   min_volume_pct: float = settings.MIN_LESION_VOLUME_CHANGE_PCT,
+                   lung_volume_warning_pct: float = settings.LUNG_VOLUME_WARNING_PCT) -> str:
+    """The self-contained HTML report of one patient.
+
+    ``metrics_paths``: metrics JSONs of ``lungtrack measure`` (any order); ``tracking_path``: the
+    ``tracking.json`` of ``lungtrack track`` (its slice PNGs are read relative to it), or None for
+    a report without the lesion, zone and slice sections.
+    """
+    table, records = data.load_patient(list(metrics_paths), patient_id)
+    calls = change_calls(table, min_poi_pp, min_volume_pct)
+    intervals = interval_records(table, calls)
+    warnings = data.breath_hold_warnings(table, lung_volume_warning_pct) + data.acquisition_warnings(records)
+    tracking = None
+    if tracking_path is not None:
+        tracking_data = data.load_tracking(tracking_path)
+        tracking = _tracking_context(tracking_data, Path(tracking_path).parent)
+        warnings += tracking_data.get("warnings", [])
+    latest = table.iloc[-1]
+    return render.render(
+        "patient.html",
+        version=__version__,
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        patient_id=patient_id,
+        n_scans=len(table),
+        first_date=table["study_date"].iloc[0],
+        last_date=latest["study_date"],
+        latest_poi=float(latest["poi"]),
+        latest_call=intervals[-1]["call"] if intervals else None,
+        poi_trend=render.figure_html(figures.poi_trend(table, intervals), "poi-trend"),
+        volumes=render.figure_html(figures.lesion_volumes(table), "lesion-volumes"),
+        timepoints=render.table(data.timepoint_table(table)),
+        changes=render.table(pd.DataFrame(intervals, columns=list(_CHANGE_COLUMNS)).rename(columns=_CHANGE_COLUMNS)),
+        thresholds={"min_poi_pp": min_poi_pp, "min_volume_pct": min_volume_pct},
+        acquisition=render.table(data.acquisition_table(records)),
+        warnings=warnings,
+        tracking=tracking,
+    )

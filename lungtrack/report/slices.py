@@ -1,0 +1,52 @@
+"""Axial CT slices with lung and lesion contours, as PNG images.
+
+Inputs are 2-D arrays (y, x) of one axial slice in canonical orientation (y = 0 anterior at the
+top, x = 0 at the patient's right on the left of the image: the radiological view).
+"""
+
+import io
+
+import numpy as np
+from PIL import Image
+from skimage.segmentation import find_boundaries
+from skimage.transform import resize
+
+#: Lung window: level and width in HU.
+LUNG_WINDOW = (-600.0, 1500.0)
+#: Contour colours (RGB): lung, GGO, consolidation; the report's legend uses the same colours.
+CONTOURS = {"lung": (56, 189, 248), 1: (242, 193, 78), 2: (209, 73, 91)}
+
+
+def crop_box(lungs: list[np.ndarray], margin: int = 8) -> tuple[slice, slice]:
+    """(y, x) slices around the lungs of all given slices, with ``margin`` pixels; the whole slice if none."""
+    union = np.any([m > 0 for m in lungs], axis=0)
+    if not union.any():
+        return slice(None), slice(None)
+    ys, xs = np.nonzero(union.any(axis=1))[0], np.nonzero(union.any(axis=0))[0]
+    h, w = union.shape
+    return (slice(max(0, ys[0] - margin), min(h, ys[-1] + margin + 1)),
+            slice(max(0, xs[0] - margin), min(w, xs[-1] + margin + 1)))
+
+
+def slice_png(ct: np.ndarray, lungs: np.ndarray, lesions: np.ndarray, spacing_yx: tuple[float, float],
+              box: tuple[slice, slice], max_px: int = 360) -> bytes:
+    """PNG of one slice in the lung window with lung (blue) and GGO/consolidation contours.
+
+    ``ct`` in HU, ``lungs`` and ``lesions`` label arrays of the same (y, x) shape; ``spacing_yx``
+    pixel size in mm, used to keep the aspect ratio; the longer side is scaled to ``max_px`` pixels.
+    """
+    ct, lungs, lesions = ct[box], lungs[box], lesions[box]
+    height_mm, width_mm = ct.shape[0] * spacing_yx[0], ct.shape[1] * spacing_yx[1]
+    scale = max_px / max(height_mm, width_mm)
+    shape = (max(1, round(height_mm * scale)), max(1, round(width_mm * scale)))
+    level, width = LUNG_WINDOW
+    gray = np.clip((ct.astype(np.float32) - (level - width / 2)) / width, 0.0, 1.0)
+    gray = resize(gray, shape, order=1, anti_aliasing=True)
+    rgb = np.repeat((gray * 255).astype(np.uint8)[..., None], 3, axis=2)
+    masks = [("lung", resize(lungs > 0, shape, order=0)),
+             (1, resize(lesions == 1, shape, order=0)), (2, resize(lesions == 2, shape, order=0))]
+    for key, mask in masks:
+        rgb[find_boundaries(mask, mode="inner")] = CONTOURS[key]
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

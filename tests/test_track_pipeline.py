@@ -1,0 +1,180 @@
+"""Tracking one synthetic patient end to end: registration, lesion matches and events, zones, slices."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import SimpleITK as sitk
+
+from lungtrack.cli import main
+from lungtrack.io.images import write_image
+from lungtrack.measure.metrics import measure_case
+from lungtrack.report.patient import patient_report
+from lungtrack.track.pipeline import TrackingOptions, track_patient
+
+SPACING_MM = 2.5
+SHAPE = (40, 48, 64)  # z, y, x
+LUNG_CENTRES = {1: (20, 24, 16), 2: (20, 24, 47)}  # right, left (z, y, x)
+LUNG_AXES = (16, 16, 11)
+SHIFT = (2, -1, 3)  # voxels (z, y, x) by which the follow-up's anatomy moves
+
+# lesions (label 1 GGO, 2 consolidation) as balls or capsules: (label, start, end, radius) in voxels
+BASELINE = {
+    "A": (1, (27, 20, 16), (27, 20, 16), 3.0),      # right upper: grows
+    "B": (2, (12, 26, 47), (12, 26, 47), 3.5),      # left lower: stays
+    "C": (1, (12, 30, 16), (12, 30, 16), 2.5),      # right lower: resolves
+    "D": (1, (28, 18, 44), (28, 18, 44), 2.5),      # left upper: merges with E
+    "E": (1, (28, 18, 51), (28, 18, 51), 2.5),
+    "G": (1, (20, 29, 11), (20, 29, 21), 2.5),      # right middle: splits
+}
+FOLLOW_UP = {
+    "A": (1, (27, 20, 16), (27, 20, 16), 4.5),
+    "B": (2, (12, 26, 47), (12, 26, 47), 3.5),
+    "DE": (1, (28, 18, 44), (28, 18, 51), 3.0),
+    "G1": (1, (20, 29, 10), (20, 29, 10), 2.5),
+    "G2": (1, (20, 29, 22), (20, 29, 22), 2.5),
+    "F": (2, (20, 31, 47), (20, 31, 47), 3.0),      # left middle: new
+}
+
+
+def _capsule(start, end, radius, shift):
+    """Voxels within ``radius`` of the segment start-end (z, y, x), moved by ``shift``."""
+    grid = np.stack(np.indices(SHAPE), axis=-1).astype(float)
+    a, b = np.add(start, shift), np.add(end, shift)
+    t = np.clip(((grid - a) @ (b - a)) / max(np.dot(b - a, b - a), 1e-9), 0, 1)
+    return np.linalg.norm(grid - (a + t[..., None] * (b - a)), axis=-1) <= radius
+
+
+def synthetic_scan(lesions: dict, shift=(0, 0, 0)):
+    """(CT in HU, lungs, lesions) images of a chest with two ellipsoid lungs; arrays (z, y, x)."""
+    grid = np.indices(SHAPE).astype(float)
+    lungs = np.zeros(SHAPE, np.uint8)
+    for label, centre in LUNG_CENTRES.items():
+        r = sum(((grid[i] - centre[i] - shift[i]) / LUNG_AXES[i]) ** 2 for i in range(3))
+        lungs[r <= 1] = label
+    labels = np.zeros(SHAPE, np.uint8)
+    for label, start, end, radius in lesions.values():
+        labels[_capsule(start, end, radius, shift) & (lungs > 0)] = label
+    ct = np.full(SHAPE, 40, np.int16)
+    ct[lungs > 0] = -850
+    ct[labels == 1] = -500
+    ct[labels == 2] = 20
+    images = []
+    for array in (ct, lungs, labels):
+        image = sitk.GetImageFromArray(array)
+        image.SetSpacing((SPACING_MM,) * 3)
+        image.SetOrigin((-80.0, -60.0, -50.0))
+        images.append(image)
+    return images
+
+
+def write_patient(folder, scans, patient_id="P001"):
+    """Write CT, masks and metrics JSON (via `measure_case`) per (date, lesions, shift); return metrics paths."""
+    paths = []
+    for date, lesions, shift in scans:
+        tp = date.replace("-", "")
+        files = [folder / patient_id / f"{tp}{suffix}.nii.gz" for suffix in ("", "_lungs", "_lesions")]
+        for image, path in zip(synthetic_scan(lesions, shift), files, strict=True):
+            write_image(image, path)
+        sidecar = folder / patient_id / f"{tp}.json"
+        sidecar.write_text(json.dumps({"patient_id": patient_id, "study_date": date, "timepoint": tp,
+                                       "slice_thickness_mm": SPACING_MM, "kernel": "B70f", "warnings": []}))
+        metrics = folder / "metrics" / f"{tp}.json"
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        metrics.write_text(json.dumps(measure_case(*files, sidecar)))
+        paths.append(metrics)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory):
+    """A patient whose follow-up moved by SHIFT and whose lesions have one event of each kind."""
+    folder = tmp_path_factory.mktemp("patient")
+    metrics = write_patient(folder, [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)])
+    result = track_patient(metrics, "P001", folder / "tracking", TrackingOptions(registration="affine"))
+    return folder, metrics, result
+
+
+def test_registration_recovers_the_shift(tracked):
+    folder, _, result = tracked
+    (reg,) = result["registration"]
+    assert reg["dice_lungs_before"] < 0.85
+    assert reg["dice_lungs_after"] > 0.97
+    transform = sitk.ReadTransform(str(folder / "tracking" / "transforms" / "20200409_to_baseline.tfm"))
+    moved = np.subtract(transform.TransformPoint((0.0, 0.0, 0.0)), (0.0, 0.0, 0.0))
+    np.testing.assert_allclose(moved, np.multiply(SHIFT[::-1], SPACING_MM), atol=1.0)  # (x, y, z) mm
+
+
+def test_lesion_events_are_found(tracked):
+    _, _, result = tracked
+    rows = pd.DataFrame(result["lesions"])
+    baseline = rows[rows["study_date"] == "2020-04-01"]
+    follow = rows[rows["study_date"] == "2020-04-09"]
+    assert len(baseline) == 6 and set(baseline["event"]) == {"baseline"}
+    assert sorted(follow["event"]) == sorted(["grown", "stable", "resolved", "merged", "split", "split", "new"])
+    by_event = follow.groupby("event")
+    grown, = by_event.get_group("grown").itertuples()
+    assert grown.lung == "right" and grown.zone.startswith("upper")
+    stable, = by_event.get_group("stable").itertuples()
+    assert stable.lung == "left" and stable.zone.startswith("lower") and stable.mean_hu == pytest.approx(20)
+    resolved, = by_event.get_group("resolved").itertuples()
+    assert resolved.volume_ml == 0 and resolved.zone.startswith("lower") and resolved.lung == "right"
+    merged, = by_event.get_group("merged").itertuples()
+    assert merged.lung == "left" and merged.related  # the id of the absorbed lesion
+    new, = by_event.get_group("new").itertuples()
+    assert new.lesion_id not in set(baseline["lesion_id"]) and new.mean_hu == pytest.approx(20)
+    split = by_event.get_group("split")
+    assert split["lesion_id"].nunique() == 2 and split["lesion_id"].isin(baseline["lesion_id"]).sum() == 1
+    # lesion ids persist: the stable and grown lesions keep theirs
+    assert stable.lesion_id in set(baseline["lesion_id"]) and grown.lesion_id in set(baseline["lesion_id"])
+
+
+def test_identical_scans_are_stable(tmp_path):
+    metrics = write_patient(tmp_path, [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-02", BASELINE, (1, 0, -1))])
+    result = track_patient(metrics, "P001", tmp_path / "tracking", TrackingOptions(registration="rigid"))
+    follow = [r for r in result["lesions"] if r["study_date"] == "2020-04-02"]
+    assert len(follow) == 6 and {r["event"] for r in follow} == {"stable"}
+
+
+def test_outputs_on_disk(tracked):
+    folder, metrics, result = tracked
+    out = folder / "tracking"
+    assert json.loads((out / "tracking.json").read_text())["baseline"] == "20200401"
+    regions = pd.read_csv(out / "regions.csv")
+    assert list(regions.columns) == ["patient_id", "study_date", "timepoint", "region", "metric", "value"]
+    assert set(regions["region"]) >= {"right_upper", "left_dorsal", "all"}
+    assert len(result["slices"]) == 6  # 3 levels x 2 scans
+    for item in result["slices"]:
+        assert (out / item["png"]).read_bytes()[:4] == b"\x89PNG"
+    assert len(pd.read_csv(out / "lesions.csv")) == len(result["lesions"])
+
+
+def test_lobe_scores_when_lobe_labels_exist(tmp_path):
+    metrics = write_patient(tmp_path, [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)])
+    _, lungs, _ = synthetic_scan(BASELINE)
+    lungs = sitk.GetArrayFromImage(lungs)
+    z = np.indices(SHAPE)[0]
+    lobes = np.select([(lungs == 1) & (z >= 26), (lungs == 1) & (z >= 16), lungs == 1, (lungs == 2) & (z >= 20),
+                       lungs == 2], [1, 2, 3, 4, 5], 0).astype(np.uint8)
+    image = sitk.GetImageFromArray(lobes)
+    image.CopyInformation(synthetic_scan(BASELINE)[0])
+    write_image(image, tmp_path / "lobes" / "P001" / "20200401_lobes.nii.gz")  # baseline only
+    result = track_patient(metrics, "P001", tmp_path / "tracking", lobes_dir=tmp_path / "lobes")
+    regions = pd.DataFrame(result["regions"])
+    total = regions[regions["metric"] == "lobe_severity_total"]
+    assert total["study_date"].tolist() == ["2020-04-01"] and 1 <= total["value"].item() <= 25
+    assert set(regions["region"]) >= {"right_upper_lobe", "left_lower_lobe"}
+    assert any("no lobe labels" in w and "2020-04-09" in w for w in result["warnings"])
+    html = patient_report(metrics, "P001", tmp_path / "tracking" / "tracking.json")
+    assert "right upper lobe" in html and "5 lobes (0–25)" in html
+
+
+def test_cli_track(tmp_path):
+    metrics = write_patient(tmp_path, [("2020-04-01", BASELINE, (0, 0, 0))])
+    assert main(["track", "--patient-id", "P001", "--out-dir", str(tmp_path / "t"), *map(str, metrics)]) == 0
+    assert (tmp_path / "t" / "tracking.json").is_file()
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**json.loads(metrics[0].read_text()), "paths": {}}))
+    assert main(["track", "--patient-id", "P001", "--out-dir", str(tmp_path / "u"), str(broken)]) == 2
+    assert not (tmp_path / "u" / "tracking.json").exists()

@@ -1,0 +1,31 @@
+# Longitudinal tracking of each patient: registration to the baseline, lesion events, zones.
+
+
+rule track:
+    input:
+        # read through the paths inside the metrics files; listed so that Snakemake tracks them
+        images=lambda wc: [out("images", wc.patient, f"{c['timepoint']}.nii.gz") for c in patient_cases(wc)],
+        lungs=lambda wc: [out("masks", wc.patient, f"{c['timepoint']}_lungs.nii.gz") for c in patient_cases(wc)],
+        lesions=lambda wc: [out("masks", wc.patient, f"{c['timepoint']}_lesions.nii.gz") for c in patient_cases(wc)],
+        metrics=patient_metrics,
+    output:
+        tracking=directory(out("tracking", "{patient}")),
+    params:
+        registration=config["tracking"]["registration"],
+        min_overlap=config["tracking"]["min_lesion_overlap"],
+        growth=config["tracking"]["lesion_growth_pct"],
+        min_lesion_ml=config["tracking"]["min_lesion_ml"],
+        lobes=lambda wc: f"--lobes-dir {config['tracking']['lobes_dir']}" if config["tracking"]["lobes_dir"] else "",
+    log:
+        log("track", "{patient}"),
+    benchmark:
+        bench("track", "{patient}")
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    group:
+        "patient"
+    shell:
+        "lungtrack track --patient-id {wildcards.patient} --out-dir {output.tracking}"
+        " --registration {params.registration} --min-overlap {params.min_overlap} --growth {params.growth}"
+        " --min-lesion-ml {params.min_lesion_ml} {params.lobes} {input.metrics} > {log} 2>&1"
