@@ -1,42 +1,81 @@
 # Inventory of the DICOM tree (one chosen series per study) and conversion to NIfTI in HU.
+# With ingest.samples set, the inventory reads that sample sheet of NIfTI volumes instead and
+# `convert` validates and copies each volume.
+import shlex
+
+INGEST = config["ingest"]
+SAMPLES = INGEST["samples"]
+
+
+def inventory_options():
+    """Command-line options of `lungtrack inventory` from config section ingest."""
+    options = [f"--min-slices {INGEST['min_slices']}", f"--tilt {INGEST['tilt']}",
+               f"--nonuniform {INGEST['nonuniform']}"]
+    if INGEST["series_description_pattern"]:
+        options.append("--series-description-pattern " + shlex.quote(INGEST["series_description_pattern"]))
+    options += [f"--series-uid {shlex.quote(uid)}" for uid in INGEST["series_uids"]]
+    if INGEST["pseudonymize"]:
+        options.append("--pseudonymize")
+    return " ".join(options)
 
 
 checkpoint inventory:
     input:
-        dicom=str(DICOM_DIR),
+        source=SAMPLES or str(DICOM_DIR),
     output:
         inventory=out("ingest", "inventory.tsv"),
         files=out("ingest", "files.tsv"),
         cases=out("ingest", "cases.tsv"),
+    params:
+        options=inventory_options(),
+        salt=INGEST["pseudonym_salt"] or "",
     log:
         log("inventory"),
     benchmark:
         bench("inventory")
     shell:
-        "lungtrack inventory {input.dicom} {output.inventory} --files {output.files}"
-        " --cases {output.cases} > {log} 2>&1"
+        "LUNGTRACK_PSEUDONYM_SALT={params.salt:q} lungtrack inventory {input.source} {output.inventory}"
+        " --files {output.files} --cases {output.cases} {params.options} > {log} 2>&1"
 
 
-def series_uid(wildcards):
+def case_row(wildcards):
     for c in cases():
         if c["patient_id"] == wildcards.patient and c["timepoint"] == wildcards.timepoint:
-            return c["series_uid"]
+            return c
     raise ValueError(f"no case {wildcards.patient}/{wildcards.timepoint} in the inventory")
+
+
+def convert_source(wildcards):
+    """The NIfTI volume of the case (sample sheet), or the files of its chosen DICOM series."""
+    case = case_row(wildcards)
+    if SAMPLES:
+        return shlex.quote(case["path"])
+    files = out("ingest", "files.tsv")
+    return f"--files {files} --root {shlex.quote(str(DICOM_DIR))} --series {case['series_uid']}"
 
 
 rule convert:
     input:
+        inventory=out("ingest", "inventory.tsv"),
         files=out("ingest", "files.tsv"),
+        cases=out("ingest", "cases.tsv"),
+        volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
     output:
         image=out("images", "{patient}", "{timepoint}.nii.gz"),
         sidecar=out("images", "{patient}", "{timepoint}.json"),
     params:
-        series=series_uid,
-        root=str(DICOM_DIR),
+        source=convert_source,
+        tilt=INGEST["tilt"],
+        nonuniform=INGEST["nonuniform"],
+    resources:
+        mem_mb=3000,
+        runtime=15,
+    group:
+        "case"
     log:
         log("convert", "{patient}", "{timepoint}"),
     benchmark:
         bench("convert", "{patient}", "{timepoint}")
     shell:
-        "lungtrack convert --files {input.files} --root {params.root} --series {params.series}"
-        " {output.image} --sidecar {output.sidecar} > {log} 2>&1"
+        "lungtrack convert {params.source} {output.image} --sidecar {output.sidecar}"
+        " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"

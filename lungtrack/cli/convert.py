@@ -1,0 +1,118 @@
+"""Convert one DICOM CT series (or a NIfTI volume) to an int16 HU NIfTI with a JSON sidecar."""
+
+VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd")
+
+
+def add_arguments(parser):
+    parser.add_argument("paths", nargs="+", metavar="[SOURCE] OUT",
+                        help="SOURCE: a folder holding one series (any layout) or a NIfTI volume; "
+                             "OUT: the .nii.gz to write. With --files give only OUT")
+    parser.add_argument("--files", help="files TSV of `lungtrack inventory` (series_uid, path)")
+    parser.add_argument("--root", help="DICOM folder that the paths of --files are relative to")
+    parser.add_argument("--series", help="SeriesInstanceUID to convert (needed with --files, or when "
+                                         "SOURCE holds several series)")
+    parser.add_argument("--sidecar", help="JSON sidecar to write")
+    parser.add_argument("--cases", help="cases TSV of `lungtrack inventory`: patient_id and timepoint "
+                                        "of the series (or of the NIfTI volume, by path)")
+    parser.add_argument("--tilt", choices=["resample", "refuse"], default="resample",
+                        help="gantry tilt: resample onto an orthogonal grid (default) or refuse")
+    parser.add_argument("--nonuniform", choices=["resample", "refuse"], default="resample",
+                        help="missing slice or varying spacing: resample to uniform spacing (default) or refuse")
+    parser.add_argument("--pseudonymize", action="store_true",
+                        help="without --cases: replace PatientID by its salted-hash pseudonym "
+                             "(salt from $LUNGTRACK_PSEUDONYM_SALT)")
+
+
+def _series_paths(args, source):
+    """(paths, where) of the files of the series to convert."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from lungtrack.errors import InputError
+    from lungtrack.ingest import headers
+
+    if args.files:
+        if not (args.root and args.series):
+            raise InputError(args.files, "--files needs --root and --series")
+        files = pd.read_csv(args.files, sep="\t", dtype=str, keep_default_na=False)
+        rel = files.loc[files["series_uid"] == args.series, "path"]
+        if rel.empty:
+            raise InputError(args.files, f"no files of series {args.series}")
+        return [Path(args.root) / p for p in rel], Path(args.root) / Path(rel.iloc[0]).parent
+    found, _ = headers.scan(source, progress=False)
+    series = sorted({h.series_uid for h in found})
+    if args.series:
+        series = [s for s in series if s == args.series]
+    if not series:
+        raise InputError(source, "no DICOM images" + (f" of series {args.series}" if args.series else ""))
+    if len(series) > 1:
+        raise InputError(source, f"{len(series)} series in this folder; choose one with --series "
+                                 f"({', '.join(series[:3])}{', ...' if len(series) > 3 else ''})")
+    base = source if source.is_dir() else source.parent
+    return [base / h.path for h in found if h.series_uid == series[0]], source
+
+
+def _case(args, **match):
+    """The row of --cases matching ``match`` (column=value), or None."""
+    import pandas as pd
+
+    if not args.cases:
+        return None
+    cases = pd.read_csv(args.cases, sep="\t", dtype=str, keep_default_na=False)
+    for column, value in match.items():
+        if column not in cases.columns:
+            return None
+        cases = cases[cases[column] == value]
+    return cases.iloc[0] if len(cases) else None
+
+
+def run(args) -> int:
+    import json
+    import logging
+    from pathlib import Path
+
+    from lungtrack.cli.inventory import pseudonym_salt
+    from lungtrack.errors import InputError
+    from lungtrack.ingest import convert, samplesheet
+    from lungtrack.ingest.privacy import patient_key
+    from lungtrack.io.atomic import write_text
+    from lungtrack.io.images import write_image
+
+    log = logging.getLogger("lungtrack.convert")
+    expected = 1 if args.files else 2
+    if len(args.paths) != expected:
+        raise InputError(None, "give SOURCE OUT, or OUT with --files/--root/--series")
+    out = Path(args.paths[-1])
+    source = None if args.files else Path(args.paths[0])
+    if source is not None and not source.exists():
+        raise InputError(source, "does not exist")
+    if source is not None and source.is_file() and source.name.lower().endswith(VOLUME_SUFFIXES):
+        image = samplesheet.validate_volume(source)
+        case = _case(args, path=str(source.resolve()))
+        info = {"patient_id": case["patient_id"] if case is not None else "",
+                "study_date": case["study_date"] if case is not None else "",
+                "timepoint": case["timepoint"] if case is not None else "",
+                "series_description": "", "slice_thickness_mm": None, "kernel": "", "manufacturer": "",
+                "spacing_mm": [round(v, 6) for v in image.GetSpacing()], "size": list(image.GetSize()),
+                "tilt_deg": 0.0, "resampled": False, "warnings": []}
+    else:
+        paths, where = _series_paths(args, source)
+        result = convert.convert(paths, convert.Policy(tilt=args.tilt, nonuniform=args.nonuniform), where)
+        image = result.image
+        # --series also names series whose SeriesInstanceUID the inventory had to substitute
+        uid = args.series or result.first.series_uid
+        case = _case(args, series_uid=uid)
+        if case is not None:
+            info = convert.sidecar(result, case["patient_id"], case["timepoint"])
+        else:
+            info = convert.sidecar(result, patient_key(result.first.patient_id, pseudonym_salt(args)))
+        info["series_uid"] = uid
+        for warning in result.warnings:
+            log.warning(warning)
+    write_image(image, out)
+    if args.sidecar:
+        write_text(args.sidecar, json.dumps(info, indent=2) + "\n")
+    log.info("convert: %s voxels, spacing %s mm%s", "x".join(map(str, info["size"])),
+             "x".join(f"{v:.3g}" for v in info["spacing_mm"]), ", resampled" if info["resampled"] else "")
+    return 0

@@ -1,0 +1,75 @@
+"""Inventory a DICOM tree (or a NIfTI sample sheet) and choose one axial CT series per study."""
+
+import os
+
+SALT_ENV = "LUNGTRACK_PSEUDONYM_SALT"
+
+
+def add_arguments(parser):
+    parser.add_argument("source", help="DICOM folder (any layout, file names, DICOMDIR optional) or a "
+                                       "sample sheet of NIfTI volumes (TSV/CSV: patient_id, study_date, path)")
+    parser.add_argument("out", help="inventory TSV: one row per series (status: chosen or the reason), "
+                                    "then one per skipped file")
+    parser.add_argument("--files", help="TSV series_uid, path (relative to SOURCE) of every DICOM image "
+                                        "(default: files.tsv beside OUT)")
+    parser.add_argument("--cases", help="TSV of chosen series: patient_id, study_date, timepoint, "
+                                        "series_uid, ... (default: cases.tsv beside OUT)")
+    parser.add_argument("--min-slices", type=int, default=10, help="fewest slices of a volume (default 10)")
+    parser.add_argument("--series-description-pattern", help="choose only series whose SeriesDescription "
+                                                             "matches this regular expression (case-insensitive)")
+    parser.add_argument("--series-uid", action="append", default=[],
+                        help="SeriesInstanceUID to choose in its study (repeatable)")
+    parser.add_argument("--tilt", choices=["resample", "refuse"], default="resample",
+                        help="gantry-tilted series: resample (default) or refuse")
+    parser.add_argument("--nonuniform", choices=["resample", "refuse"], default="resample",
+                        help="series with a missing slice or varying spacing: resample (default) or refuse")
+    parser.add_argument("--pseudonymize", action="store_true",
+                        help=f"replace PatientID by a salted-hash pseudonym (salt from ${SALT_ENV})")
+
+
+def pseudonym_salt(args):
+    """The salt when --pseudonymize is set (from the environment), else None."""
+    from lungtrack.errors import InputError
+
+    if not args.pseudonymize:
+        return None
+    salt = os.environ.get(SALT_ENV, "")
+    if not salt:
+        raise InputError(None, f"--pseudonymize needs a salt in the environment variable {SALT_ENV}")
+    return salt
+
+
+def run(args) -> int:
+    import logging
+    from pathlib import Path
+
+    import pandas as pd
+
+    from lungtrack.errors import InputError
+    from lungtrack.ingest import headers, inventory, samplesheet
+    from lungtrack.io.atomic import write_text
+
+    out = Path(args.out)
+    files_out = Path(args.files or out.with_name("files.tsv"))
+    cases_out = Path(args.cases or out.with_name("cases.tsv"))
+    source = Path(args.source)
+    salt = pseudonym_salt(args)
+    if source.is_file():
+        cases = samplesheet.read_sheet(source, salt)
+        table = cases.assign(status="chosen", path=cases["path"])
+        files = pd.DataFrame(columns=["series_uid", "path"])
+        line = f"inventory: sample sheet with {len(cases)} volumes, {cases['patient_id'].nunique()} patients"
+    elif source.is_dir():
+        paths = headers.walk_files(source)
+        found, skipped = headers.scan(source, paths)
+        rules = inventory.Rules(min_slices=args.min_slices, description_pattern=args.series_description_pattern,
+                                series_uids=tuple(args.series_uid), tilt=args.tilt, nonuniform=args.nonuniform)
+        table, cases, files = inventory.build(found, skipped, rules, salt)
+        line = inventory.summary(table, len(paths))
+    else:
+        raise InputError(source, "does not exist")
+    write_text(files_out, files.to_csv(sep="\t", index=False))
+    write_text(cases_out, cases.to_csv(sep="\t", index=False))
+    write_text(out, table.to_csv(sep="\t", index=False))
+    logging.getLogger("lungtrack.inventory").info(line)
+    return 0

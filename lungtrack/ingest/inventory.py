@@ -1,0 +1,209 @@
+"""Inventory of a DICOM tree: patients -> studies -> series, and the choice of one axial CT series per study.
+
+Series choice per study: CT images that are not a localizer/scout, secondary capture, structured or
+dose report or screen shot; one consistent axial orientation; at least ``min_slices`` slices; then the
+thinnest slices, then the most images. ``series_uids`` (explicit choice) and ``description_pattern``
+(regular expression on SeriesDescription) override the automatic choice.
+"""
+
+import hashlib
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lungtrack.ingest.geometry import GeometryError, analyse
+from lungtrack.ingest.privacy import patient_key
+
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+STRUCTURED_REPORT = "1.2.840.10008.5.1.4.1.1.88."
+LOCALIZER = re.compile(r"scout|topogram|surview|locali[sz]er|locator|scanogram|pilot", re.IGNORECASE)
+REPORT = re.compile(r"dose|exam summary|patient protocol|screen ?(shot|save)|report", re.IGNORECASE)
+SCREEN_IMAGE_TYPES = {"SCREEN SAVE", "SCREENSHOT", "DOSE_INFO", "REF_SURVIEW", "RESULTS"}
+
+SERIES_COLUMNS = [
+    "patient_id", "study_date", "timepoint", "series_number", "series_description", "modality",
+    "n_images", "slice_thickness_mm", "slice_spacing_mm", "kernel", "manufacturer", "tilt_deg",
+    "status", "study_uid", "series_uid", "path",
+]
+CASE_COLUMNS = ["patient_id", "study_date", "timepoint", "series_uid", "series_description",
+                "n_images", "slice_thickness_mm"]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Settings of the series choice (config section ``ingest``)."""
+
+    min_slices: int = 10
+    description_pattern: str | None = None
+    series_uids: tuple[str, ...] = ()
+    tilt: str = "resample"  # or "refuse"
+    nonuniform: str = "resample"  # or "refuse"
+
+
+def _iso(date: str) -> str:
+    return f"{date[:4]}-{date[4:6]}-{date[6:8]}" if len(date) == 8 and date.isdigit() else ""
+
+
+def exclusion(headers, rules: Rules):
+    """(reason, geometry): why a series cannot be the study's volume ('' if it can), and its geometry."""
+    first = headers[0]
+    if first.sop_class_uid.startswith(SECONDARY_CAPTURE):
+        return "secondary capture", None
+    if first.sop_class_uid.startswith(STRUCTURED_REPORT) or first.modality == "SR":
+        return "structured report (dose report)", None
+    if "LOCALIZER" in first.image_type or LOCALIZER.search(first.series_description):
+        return "localizer/scout", None
+    if SCREEN_IMAGE_TYPES & set(first.image_type) or REPORT.search(first.series_description):
+        return "dose report or derived screen shot", None
+    try:
+        geometry = analyse(headers)
+    except GeometryError as exc:
+        return str(exc), None
+    if len(headers) < rules.min_slices:
+        return f"{len(headers)} slices: fewer than ingest.min_slices ({rules.min_slices})", geometry
+    if rules.tilt == "refuse" and geometry.is_tilted:
+        return f"gantry tilt {geometry.tilt_deg:.1f} deg (ingest.tilt: refuse)", geometry
+    if rules.nonuniform == "refuse" and geometry.irregular_gaps():
+        return f"{geometry.gap_message()} (ingest.nonuniform: refuse)", geometry
+    if not first.patient_id:
+        return "no PatientID", geometry
+    if not _iso(first.study_date):
+        return "no study date (StudyDate, SeriesDate, AcquisitionDate, ContentDate)", geometry
+    return "", geometry
+
+
+def _thickness(headers, geometry):
+    values = [h.slice_thickness for h in headers if h.slice_thickness]
+    if values:
+        return round(float(pd.Series(values).median()), 4)
+    return round(geometry.slice_spacing, 4) if geometry is not None else None
+
+
+def _patient_keys(raw_ids, salt):
+    """Map each raw PatientID to its output key; distinct IDs that clash after cleaning get a hash suffix."""
+    keys, owner = {}, {}
+    for raw in sorted(raw_ids):
+        key = patient_key(raw, salt) if raw else ""
+        if key and owner.setdefault(key, raw) != raw:
+            key = f"{key}_{hashlib.sha256(raw.encode()).hexdigest()[:6]}"
+        keys[raw] = key
+    return keys
+
+
+def build(headers, skipped=(), rules: Rules = Rules(), salt: str | None = None):
+    """Group headers into series and studies and choose one series per study.
+
+    Returns ``(series, cases, files)`` DataFrames: one row per series (then one per skipped file),
+    one row per chosen series (patient_id, study_date, timepoint, series_uid, ...), and
+    (series_uid, path) for every readable file.
+    """
+    by_series = defaultdict(list)
+    for h in headers:
+        by_series[h.series_uid].append(h)
+    keys = _patient_keys({h.patient_id for h in headers}, salt)
+    rows = []
+    for uid, group in by_series.items():
+        group.sort(key=lambda h: h.path)
+        first = group[0]
+        reason, geometry = exclusion(group, rules)
+        rows.append({
+            "patient_id": keys[first.patient_id],
+            "study_date": _iso(first.study_date),
+            "study_time": first.study_time,
+            "timepoint": "",
+            "series_number": first.series_number,
+            "series_description": first.series_description,
+            "modality": first.modality,
+            "n_images": len(group),
+            "slice_thickness_mm": _thickness(group, geometry),
+            "slice_spacing_mm": round(geometry.slice_spacing, 4) if geometry is not None else None,
+            "kernel": first.kernel,
+            "manufacturer": first.manufacturer,
+            "tilt_deg": round(geometry.tilt_deg, 2) if geometry is not None else None,
+            "status": reason,
+            "study_uid": first.study_uid or f"date:{first.study_date}",
+            "series_uid": uid,
+            "path": _common_folder([h.path for h in group]),
+        })
+    series = pd.DataFrame(rows, columns=SERIES_COLUMNS + ["study_time"])
+    series = series.astype({"series_number": "Int64", "n_images": "Int64"})
+    if len(series):
+        _choose(series, rules)
+        _timepoints(series)
+        series = _ordered(series)
+    skipped_rows = pd.DataFrame(
+        [{"path": path, "status": f"skipped: {reason}"} for path, reason in skipped],
+        columns=SERIES_COLUMNS)
+    chosen = series[series["status"] == "chosen"]
+    cases = chosen[CASE_COLUMNS].reset_index(drop=True)
+    files = pd.DataFrame([(h.series_uid, h.path) for h in headers], columns=["series_uid", "path"])
+    files = files.sort_values(["series_uid", "path"]).reset_index(drop=True)
+    table = pd.concat([series[SERIES_COLUMNS], skipped_rows], ignore_index=True) if len(skipped_rows) \
+        else series[SERIES_COLUMNS].reset_index(drop=True)
+    table = table.astype({"series_number": "Int64", "n_images": "Int64"})
+    return table, cases, files
+
+
+def _common_folder(paths) -> str:
+    """Deepest folder holding all ``paths`` (relative, '/'-separated)."""
+    return posixpath.commonpath([posixpath.dirname(p) for p in paths]) or "."
+
+
+def _choose(series: pd.DataFrame, rules: Rules) -> None:
+    """Set status 'chosen' for one eligible series per study, a reason on the others (in place)."""
+    pattern = re.compile(rules.description_pattern, re.IGNORECASE) if rules.description_pattern else None
+    for _, study in series.groupby(["patient_id", "study_uid"], sort=False):
+        eligible = study[study["status"] == ""]
+        named = eligible[eligible["series_uid"].isin(rules.series_uids)]
+        if len(named):
+            series.loc[eligible.index.difference(named.index), "status"] = \
+                "not chosen: ingest.series_uids names another series of this study"
+            eligible = named
+        elif pattern is not None:
+            mismatch = eligible.index[~eligible["series_description"].fillna("").str.contains(pattern)]
+            series.loc[mismatch, "status"] = "SeriesDescription does not match ingest.series_description_pattern"
+            eligible = eligible.drop(mismatch)
+        if not len(eligible):
+            continue
+        ranked = eligible.assign(_t=eligible["slice_thickness_mm"].fillna(float("inf")))
+        ranked = ranked.sort_values(["_t", "n_images", "series_number"], ascending=[True, False, True])
+        best = ranked.iloc[0]
+        series.loc[best.name, "status"] = "chosen"
+        for idx, other in ranked.iloc[1:].iterrows():
+            series.loc[idx, "status"] = (
+                f"not chosen: series {best['series_number']} has thinner slices"
+                if other["_t"] > best["_t"] else f"not chosen: series {best['series_number']} has more images")
+
+
+def _timepoints(series: pd.DataFrame) -> None:
+    """Name each dated study's timepoint YYYYMMDD, with _2, _3 for later studies of a patient on one date."""
+    studies = (series[series["study_date"] != ""].groupby(["patient_id", "study_uid"], as_index=False)
+               .agg(study_date=("study_date", "first"), study_time=("study_time", "min"))
+               .sort_values(["patient_id", "study_date", "study_time", "study_uid"]))
+    studies["rank"] = studies.groupby(["patient_id", "study_date"]).cumcount() + 1
+    for study in studies.itertuples():
+        date = study.study_date.replace("-", "")
+        same = (series["patient_id"] == study.patient_id) & (series["study_uid"] == study.study_uid)
+        series.loc[same, "timepoint"] = date if study.rank == 1 else f"{date}_{study.rank}"
+
+
+def _ordered(series: pd.DataFrame) -> pd.DataFrame:
+    """Patients by their first study date, then studies by date and time, then series number."""
+    first = series.groupby("patient_id")["study_date"].transform("min")
+    study_time = series.groupby(["patient_id", "study_uid"])["study_time"].transform("min")
+    return (series.assign(_first=first, _time=study_time, _n=series["series_number"].fillna(-1))
+            .sort_values(["_first", "patient_id", "study_date", "_time", "study_uid", "_n", "series_uid"])
+            .drop(columns=["_first", "_time", "_n"]).reset_index(drop=True))
+
+
+def summary(table: pd.DataFrame, n_files: int) -> str:
+    """One line: files, patients, studies, series chosen and refused."""
+    series = table[table["series_uid"].notna() & (table["series_uid"] != "")]
+    skipped = len(table) - len(series)
+    refused = (~series["status"].str.startswith(("chosen", "not chosen"))).sum()
+    return (f"inventory: {n_files} files ({skipped} skipped), {series['patient_id'].nunique()} patients, "
+            f"{series['study_uid'].nunique()} studies, {len(series)} series, "
+            f"{(series['status'] == 'chosen').sum()} chosen, {refused} refused")
