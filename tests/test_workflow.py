@@ -1,13 +1,13 @@
 """End to end: snakemake on a tiny demo cohort, cohort.csv checked against the phantom's truth."""
 
 import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pydicom
 import pytest
 import SimpleITK as sitk
+import yaml
 
 from lungtrack.measure.cohort import BASE_COLUMNS
 from lungtrack.measure.volumes import lung_lesion_volumes
@@ -16,16 +16,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo_run(repo_root, tmp_path_factory):
+def demo_run(repo_root, snakemake_cmd, tmp_path_factory):
     """Run the whole default DAG on a 2-patient × 2-timepoint demo cohort in a temporary folder."""
     tmp = tmp_path_factory.mktemp("workflow")
     demo, results = tmp / "demo", tmp / "results"
-    cmd = [
-        sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(repo_root),
-        "--config", f"results_dir={results}", f"dicom_dir={demo / 'dicom'}",
-        f"demo={{dir: {demo}, patients: 2, timepoints: 2, seed: 11}}",
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=repo_root)
+    config = yaml.safe_load((repo_root / "config.yaml").read_text())
+    config.update(results_dir=str(results), dicom_dir=str(demo / "dicom"),
+                  demo={"dir": str(demo), "patients": 2, "timepoints": 2, "seed": 11})
+    res = subprocess.run(snakemake_cmd(tmp, config, "--cores", "2"), capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-4000:]
     return demo, results, res
 

@@ -1,0 +1,34 @@
+"""Segment lesions inside the lungs of a CT image: uint8 labels 0, 1 GGO, 2 consolidation."""
+
+import logging
+import time
+
+from lungtrack.cli.segment_lungs import BACKENDS
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("image", help="CT image in HU (NIfTI or any SimpleITK-readable volume)")
+    parser.add_argument("lungs", help="lung labels on IMAGE's grid (from segment-lungs; non-zero = lung)")
+    parser.add_argument("out", help="lesion labels to write (NIfTI, on IMAGE's grid)")
+    parser.add_argument("--backend", choices=BACKENDS, default="threshold",
+                        help="threshold: HU rules, no model weights (default)")
+
+
+def run(args) -> int:
+    from lungtrack.cli.segment_lungs import read_ct
+    from lungtrack.errors import InputError
+    from lungtrack.io.images import read_image, same_grid, write_image
+    from lungtrack.segment import segment_lesions
+
+    image = read_ct(args.image)
+    lungs = read_image(args.lungs)
+    if not same_grid(image, lungs):
+        raise InputError(args.lungs, f"not on the grid of {args.image} (size, spacing, origin or direction differ)")
+    start = time.perf_counter()
+    lesions = segment_lesions(image, lungs, backend=args.backend)
+    write_image(lesions, args.out)
+    log.info("segment-lesions: %s -> %s (%s backend, %.1f s)", args.image, args.out, args.backend,
+             time.perf_counter() - start)
+    return 0

@@ -1,0 +1,98 @@
+"""Lesions inside the lungs from HU alone (the ``threshold`` backend): 0, 1 GGO, 2 consolidation.
+
+On the canonical LPS volume (arrays (z, y, x), HU, spacing (z, y, x) mm), inside the lung mask:
+- the layer of lung voxels touching the outside of the lung is left out at first: it is partial
+  volume with the wall, the mediastinum or the diaphragm and looks like ground glass;
+- dense voxels (consolidation range) that survive an opening with a ball wider than the vessels,
+  plus the dense voxels within that ball's radius of them (the edges the opening rounded off),
+  are consolidation; the thin dense rest is vessels and bronchial walls (tubes, not blobs);
+- ground-glass-range voxels that belong to structures thick enough to hold a ball of a few mm
+  (thin ones are small blurred vessels) and do not hug a vessel (its partial-volume rim) are GGO;
+  the lower GGO threshold follows the scan's own aerated lung (histogram peak) within limits;
+- components smaller than a minimum volume are dropped, then each lesion takes back its own
+  edge (up to two voxels of lesion-range HU next to it, including the boundary layer).
+"""
+
+import logging
+
+import numpy as np
+import SimpleITK as sitk
+from scipy import ndimage as ndi
+
+from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
+from lungtrack.segment.morphology import dilate, opening, remove_small
+from lungtrack.segment.orientation import from_canonical, to_canonical
+
+log = logging.getLogger(__name__)
+
+GGO, CONSOLIDATION = 1, 2
+_FACES = ndi.generate_binary_structure(3, 1)  # 6-connectivity: one voxel, any spacing
+
+
+def segment_lesions_threshold(
+    image: sitk.Image,
+    lungs: sitk.Image,
+    ggo_hu: float = -700.0,
+    ggo_margin_hu: float = 150.0,
+    ggo_max_hu: float = -600.0,
+    consolidation_hu: float = -250.0,
+    max_hu: float = 150.0,
+    vessel_radius_mm: float = 4.0,
+    vessel_rim_mm: float = 2.0,
+    ggo_radius_mm: float = 3.0,
+    min_volume_mm3: float = 100.0,
+    smooth_mm: float = 1.0,
+) -> sitk.Image:
+    """GGO (1) and consolidation (2) labels (uint8) on ``image``'s grid, inside ``lungs`` (> 0).
+
+    - ``ggo_hu`` (HU): lesion starts here at the earliest; normal aerated lung is about -850,
+      faint ground glass about -650, so -700 separates them with the noise of both.
+    - ``ggo_margin_hu`` (HU): the GGO threshold is raised to the patient's own aerated lung (the
+      peak of the lung histogram, ``hu.aerated_lung_hu``) plus this margin, for scans in shallow
+      inspiration or with dense dependent lung, where normal lung itself is -750 to -650;
+    - ``ggo_max_hu`` (HU): ... but never above this, since in a lung mostly filled with ground
+      glass the peak is the ground glass itself.
+    - ``consolidation_hu`` (HU): halfway between dense ground glass (about -450) and consolidation
+      (about -50 to +50), so a voxel on their border is consolidation when more than half of it is.
+    - ``max_hu`` (HU): denser voxels (calcification, contrast, bone) are never lesion.
+    - ``vessel_radius_mm`` (mm): dense structures thinner than twice this are vessels.
+    - ``vessel_rim_mm`` (mm, at least one in-plane voxel): ground glass this close to a vessel or
+      bronchial wall is its partial-volume rim, not lesion (lesion edges grow back afterwards).
+    - ``ggo_radius_mm`` (mm): lesion tissue must hold a ball of this radius; thinner structures
+      in the ground-glass range are small vessels blurred by partial volume, or shells.
+    - ``min_volume_mm3`` (mm³): smaller lesion components are dropped.
+    - ``smooth_mm`` (mm): in-plane Gaussian applied before the thresholds.
+    ``lungs`` must be on ``image``'s grid (as written by ``segment_lungs``).
+    """
+    canonical, hu, spacing = canonical_hu(image, smooth_mm)
+    lung = sitk.GetArrayFromImage(to_canonical(lungs)) > 0
+    ggo_hu = max(ggo_hu, min(aerated_lung_hu(hu[lung]) + ggo_margin_hu, ggo_max_hu))
+    in_range = lung & (hu >= ggo_hu) & (hu <= max_hu)
+    # voxels touching the outside of the lung are partial volume with the wall, the mediastinum or
+    # the diaphragm (a dome cut obliquely by the slices gives wide flat ground-glass-like layers)
+    core = ndi.binary_erosion(lung, _FACES, border_value=1)
+    dense = in_range & (hu >= consolidation_hu)
+    blobs = opening(dense & core, vessel_radius_mm, spacing)
+    # the opening also rounds off the blobs' own edges and corners: dense voxels close to a blob
+    # belong to it (a vessel entering it only gives back a stub as long as the ball is wide)
+    consolidation = dense & dilate(blobs, vessel_radius_mm, spacing)
+    vessels = dense & ~consolidation
+    rim = dilate(vessels, max(vessel_rim_mm, max(spacing[1:])), spacing)
+    ggo = opening(in_range & core, ggo_radius_mm, spacing) & ~dense & ~rim
+    lesion = remove_small(ggo | consolidation, min_volume_mm3, spacing)
+    # the partial-volume layer next to a lesion belongs to it (the lesion's own edge)
+    edge = ndi.binary_dilation(lesion, _FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
+    consolidation = (consolidation & lesion) | (edge & dense & ndi.binary_dilation(consolidation & lesion, _FACES))
+    lesion |= edge
+    labels = np.zeros(hu.shape, dtype=np.uint8)
+    labels[lesion] = GGO
+    labels[consolidation] = CONSOLIDATION
+    ml = float(np.prod(spacing)) / 1000.0
+    log.info(
+        "lesions (GGO from %.0f HU): GGO %.1f mL, consolidation %.1f mL in %.0f mL of lung",
+        ggo_hu,
+        (labels == GGO).sum() * ml,
+        (labels == CONSOLIDATION).sum() * ml,
+        lung.sum() * ml,
+    )
+    return from_canonical(labels, canonical, image)

@@ -1,0 +1,103 @@
+"""Choosing the lung air components and splitting them into right and left lung.
+
+Arrays are (z, y, x) in canonical LPS orientation: x = 0 is the patient's right, so the right
+lung has the lower x indices. Spacing is (z, y, x) in mm.
+"""
+
+import numpy as np
+from skimage.segmentation import watershed
+
+from lungtrack.segment.morphology import components, erode
+
+JOINED_SHARE = 0.15  # a component with this share of its voxels on each side holds both lungs
+
+
+def body_midline(body: np.ndarray) -> float:
+    """Left-right centre of the body (x index, voxels): mean x of the body voxels."""
+    weights = body.sum(axis=(0, 1))
+    if not weights.any():
+        return (body.shape[2] - 1) / 2
+    return float(np.average(np.arange(body.shape[2]), weights=weights))
+
+
+def _side_fractions(mask: np.ndarray, midline: float) -> tuple[float, float]:
+    """Fractions of ``mask`` voxels right (x < midline) and left (x >= midline) of the midline."""
+    per_x = mask.sum(axis=(0, 1))
+    total = max(per_x.sum(), 1)
+    right = per_x[: int(np.ceil(midline))].sum() / total
+    return float(right), float(1 - right)
+
+
+def select_lungs(air: np.ndarray, midline: float, min_share: float = JOINED_SHARE, min_side_ratio: float = 0.03):
+    """The lung air among the air components inside the body.
+
+    The largest component is lung. If it lies on both sides of the midline (each side holds at
+    least ``min_share`` of it), both lungs are joined in it and it is the only lung component.
+    Otherwise the other lung is the largest component on the other side that is at least
+    ``min_side_ratio`` of the first and reaches above the middle height of the first: gas in the
+    stomach or colon lies below the diaphragm, low in the lung's height range, and is not lung.
+    Returns a list of boolean masks (one or two).
+    """
+    labels, counts = components(air)
+    if len(counts) < 2:
+        return []
+    first = labels == 1
+    right, left = _side_fractions(first, midline)
+    if min(right, left) >= min_share:
+        return [first]
+    zs = np.flatnonzero(first.any(axis=(1, 2)))
+    middle_z = (zs[0] + zs[-1]) / 2
+    first_is_right = right > left
+    for lab in range(2, len(counts)):
+        if counts[lab] < min_side_ratio * counts[1]:
+            break
+        candidate = labels == lab
+        r, l = _side_fractions(candidate, midline)
+        if (l > r) == first_is_right and np.flatnonzero(candidate.any(axis=(1, 2)))[-1] >= middle_z:
+            return [first, candidate]
+    return [first]
+
+
+def split_joined(
+    lung: np.ndarray, hu: np.ndarray, spacing, midline: float, radii_mm=(2, 4, 6, 9, 12, 16), gap_mm: float = 10.0
+):
+    """Split one air component holding both lungs into (right, left) boolean masks.
+
+    Seeds: the mask is eroded with growing balls (``radii_mm``, mm) until it falls apart into a
+    right and a left piece (each at least 5 % of the larger); if it never does, the parts more
+    than ``gap_mm`` (mm) right and left of the body midline are the seeds. The seeds then grow
+    back by a watershed on the smoothed HU, so the border follows the denser pleural junction
+    line where the lungs touch (anterior or posterior junction), not just the midline.
+    """
+    markers = np.zeros(lung.shape, dtype=np.int32)
+    for radius in radii_mm:
+        labels, counts = components(erode(lung, radius, spacing))
+        if len(counts) < 3 or counts[2] < 0.05 * counts[1]:
+            continue
+        xs = [np.average(np.arange(lung.shape[2]), weights=(labels == k).sum(axis=(0, 1))) for k in (1, 2)]
+        if (xs[0] - midline) * (xs[1] - midline) < 0:
+            right_label = 1 if xs[0] < xs[1] else 2
+            markers[labels == right_label] = 1
+            markers[labels == 3 - right_label] = 2
+            break
+    else:
+        x = np.arange(lung.shape[2])[None, None, :] * spacing[2]
+        markers[lung & (x < midline * spacing[2] - gap_mm)] = 1
+        markers[lung & (x > midline * spacing[2] + gap_mm)] = 2
+    labels = watershed(hu, markers=markers, mask=lung)
+    return labels == 1, labels == 2
+
+
+def right_left(lungs: list, hu: np.ndarray, spacing, midline: float):
+    """(right, left) boolean masks from the selected lung components (see :func:`select_lungs`)."""
+    if not lungs:
+        empty = np.zeros(hu.shape, dtype=bool)
+        return empty, empty.copy()
+    if len(lungs) == 1:
+        right, left = _side_fractions(lungs[0], midline)
+        if min(right, left) >= JOINED_SHARE:
+            return split_joined(lungs[0], hu, spacing, midline)
+        empty = np.zeros(hu.shape, dtype=bool)
+        return (lungs[0], empty) if right > left else (empty, lungs[0])
+    a, b = lungs
+    return (a, b) if _side_fractions(a, midline)[0] > _side_fractions(b, midline)[0] else (b, a)
