@@ -7,6 +7,9 @@ def add_arguments(parser):
     parser.add_argument("metrics", nargs="+", help="metrics JSON files of the patient's scans (`lungtrack measure`)")
     parser.add_argument("--patient-id", required=True, help="patient identifier shown in the report")
     parser.add_argument("--tracking", help="tracking.json of `lungtrack track` (adds zones, slices, lesion events)")
+    parser.add_argument("--status", nargs="*", default=[], metavar="STATUS",
+                        help="case status files of the patient's scans (`lungtrack convert --check`); "
+                             "the failed ones are listed with their reason")
     parser.add_argument("--out", required=True, help="HTML file to write")
     parser.add_argument("--min-poi-change", type=float, default=settings.MIN_POI_CHANGE_PP,
                         help="smallest POI change called progression/regression, percentage points "
@@ -21,11 +24,13 @@ def add_arguments(parser):
 def run(args) -> int:
     import logging
 
+    from lungtrack.ingest.status import failures_table, read_status
     from lungtrack.io.atomic import write_text
     from lungtrack.report.patient import patient_report
 
+    failures = failures_table([read_status(p) for p in args.status]).to_dict("records")
     html = patient_report(args.metrics, args.patient_id, args.tracking, args.min_poi_change,
-                          args.min_volume_change, args.lung_volume_warning)
+                          args.min_volume_change, args.lung_volume_warning, failures)
     write_text(args.out, html)
     logging.getLogger("lungtrack.report").info(
         "report of %s: %d scans -> %s (%.1f MB)", args.patient_id, len(args.metrics), args.out,

@@ -19,6 +19,8 @@ BASE_COLUMNS = [
 #: Columns present when reference masks were configured (Dice 0–1, errors mL and percentage points).
 REFERENCE_COLUMNS = ["dice_lung", "dice_lesion", "lesion_ml_error", "poi_error", "lung_ml_error", "ref_lung_ml",
                      "ref_lesion_ml", "ref_poi"]
+#: Columns saying whether a scan was analysed (ok/failed) and, if not, at which step and why (last).
+STATUS_COLUMNS = ["status", "failed_step", "reason"]
 #: Acquisition facts copied from the conversion sidecar.
 ACQUISITION_COLUMNS = {"slice_thickness_mm": "slice_thickness_mm", "kernel": "kernel"}
 
@@ -32,12 +34,16 @@ def load_metrics(path) -> dict:
 
 
 def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
-                 min_volume_pct: float = MIN_LESION_VOLUME_CHANGE_PCT) -> pd.DataFrame:
+                 min_volume_pct: float = MIN_LESION_VOLUME_CHANGE_PCT,
+                 failures: list[dict] | None = None) -> pd.DataFrame:
     """Rows ordered by patient and date; ``days_since_baseline`` counts from each patient's first scan.
 
-    ``change_vs_previous`` calls each scan against the patient's previous one (progression,
+    ``change_vs_previous`` calls each scan against the patient's previous analysed one (progression,
     regression, stable; empty at baseline) from the POI change (``min_poi_pp``, percentage points)
     and the lesion volume change (``min_volume_pct``, %), see :mod:`lungtrack.track.change`.
+    ``failures``: status records of cases that could not be analysed (:mod:`lungtrack.ingest.status`);
+    given (even empty), every row gets ``status`` (ok/failed), ``failed_step`` and ``reason``, and each
+    failed case keeps its row with empty measurements.
     """
     rows = []
     for rec in records:
@@ -45,6 +51,10 @@ def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
         acquisition = rec.get("acquisition") or {}
         row.update({col: acquisition.get(key) for col, key in ACQUISITION_COLUMNS.items()})
         rows.append(row)
+    if failures is not None:
+        rows = [{**row, "status": "ok"} for row in rows]
+        rows += [{key: rec.get(key) for key in ("patient_id", "study_date", "timepoint", "failed_step", "reason")}
+                 | {"status": "failed"} for rec in failures]
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=BASE_COLUMNS)
@@ -53,6 +63,8 @@ def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
     baseline = table.groupby("patient_id")["_date"].transform("min")
     table["days_since_baseline"] = (table["_date"] - baseline).dt.days
     table = table.drop(columns="_date").reset_index(drop=True)
-    table["change_vs_previous"] = change_calls(table, min_poi_pp, min_volume_pct)["change_vs_previous"]
-    extra = [c for c in table.columns if c not in BASE_COLUMNS]
-    return table[BASE_COLUMNS + extra]
+    analysed = table[table["poi"].notna()] if "poi" in table else table.iloc[:0]
+    table["change_vs_previous"] = change_calls(analysed, min_poi_pp, min_volume_pct)["change_vs_previous"]
+    table["change_vs_previous"] = table["change_vs_previous"].fillna("")
+    extra = [c for c in table.columns if c not in BASE_COLUMNS + STATUS_COLUMNS]
+    return table.reindex(columns=BASE_COLUMNS + extra + (STATUS_COLUMNS if failures is not None else []))

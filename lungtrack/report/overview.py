@@ -51,9 +51,14 @@ def overview_report(cohort_csv, severity: dict[str, float] | None = None,
                     min_volume_pct: float = settings.MIN_LESION_VOLUME_CHANGE_PCT) -> str:
     """The cohort overview HTML; patient reports are linked as ``<path-safe patient id>.html`` beside it.
 
+    Scans the cohort table marks as not analysed (column ``status``) are listed with their reason.
+
     ``severity``: latest six-zone CT severity score per patient id, when tracking results exist.
     """
     table = read_cohort(cohort_csv)
+    status = table["status"] if "status" in table else pd.Series("ok", index=table.index)
+    failed = table.loc[status != "ok"].reindex(columns=["patient_id", "study_date", "failed_step", "reason"])
+    table = table[status == "ok"].reset_index(drop=True)
     links = {p: f"{path_safe(p)}.html" for p in table["patient_id"].unique()}
     summary = patient_summary(table, severity or {}, min_poi_pp, min_volume_pct)
     if summary["CT severity latest (0–30)"].isna().all():
@@ -68,4 +73,7 @@ def overview_report(cohort_csv, severity: dict[str, float] | None = None,
         patients=render.table(summary),
         links=[links[p] for p in summary["patient"]],
         calls=summary["last change"].value_counts().to_dict(),
+        failures=render.table(failed.rename(columns={"patient_id": "patient", "study_date": "study date",
+                                                     "failed_step": "failed step"})),
+        n_failed=len(failed),
     )

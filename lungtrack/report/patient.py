@@ -75,17 +75,20 @@ def _tracking_context(tracking: dict, tracking_dir: Path) -> dict:
 def patient_report(metrics_paths, patient_id: str, tracking_path=None,
                    min_poi_pp: float = settings.MIN_POI_CHANGE_PP,
                    min_volume_pct: float = settings.MIN_LESION_VOLUME_CHANGE_PCT,
-                   lung_volume_warning_pct: float = settings.LUNG_VOLUME_WARNING_PCT) -> str:
+                   lung_volume_warning_pct: float = settings.LUNG_VOLUME_WARNING_PCT,
+                   failures: list[dict] = ()) -> str:
     """The self-contained HTML report of one patient.
 
     ``metrics_paths``: metrics JSONs of ``lungtrack measure`` (any order); ``tracking_path``: the
     ``tracking.json`` of ``lungtrack track`` (its slice PNGs are read relative to it), or None for
-    a report without the lesion, zone and slice sections.
+    a report without the lesion, zone and slice sections; ``failures``: status records of the
+    patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`), shown as warnings.
     """
     table, records = data.load_patient(list(metrics_paths), patient_id)
     calls = change_calls(table, min_poi_pp, min_volume_pct)
     intervals = interval_records(table, calls)
-    warnings = data.breath_hold_warnings(table, lung_volume_warning_pct) + data.acquisition_warnings(records)
+    warnings = [f"{f['study_date']}: scan not analysed, {f['failed_step']} failed: {f['reason']}" for f in failures]
+    warnings += data.breath_hold_warnings(table, lung_volume_warning_pct) + data.acquisition_warnings(records)
     tracking = None
     if tracking_path is not None:
         tracking_data = data.load_tracking(tracking_path)

@@ -1,5 +1,7 @@
 # Config validation, the case table and the one path builder every rule uses.
 import csv
+import json
+import os
 from pathlib import Path
 
 import yaml
@@ -37,26 +39,67 @@ def bench(name, *wildcards):
     return str(RESULTS.joinpath("benchmarks", name, *wildcards)) + ".tsv"
 
 
+_CASES = {}
+
+
 def cases():
-    """Rows of the case table (patient_id, study_date, timepoint), once the inventory exists."""
-    with open(checkpoints.inventory.get().output.cases, newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
+    """Rows of the case table (patient_id, study_date, timepoint, ...), once the inventory exists.
+
+    Read once per version of the file: input functions ask for it once per job.
+    """
+    path = checkpoints.inventory.get().output.cases
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _CASES:
+        with open(path, newline="") as f:
+            _CASES[key] = list(csv.DictReader(f, delimiter="\t"))
+    return _CASES[key]
+
+
+def status_path(case):
+    """The case status file of a case (rule check_series)."""
+    return out("status", case["patient_id"], f"{case['timepoint']}.json")
+
+
+def all_status(wildcards):
+    """Status files of every case: asked for up front so that the checks run side by side."""
+    return [status_path(c) for c in cases()]
+
+
+def patient_status(wildcards):
+    return [status_path(c) for c in cases() if c["patient_id"] == wildcards.patient]
+
+
+def is_ok(case):
+    """Whether the case can be analysed (its check_series checkpoint must have run)."""
+    check = checkpoints.check_series.get(patient=case["patient_id"], timepoint=case["timepoint"])
+    with open(check.output.status) as f:
+        return json.load(f)["status"] == "ok"
+
+
+def ok_cases():
+    """Cases that passed their check; the failed ones are reported, not analysed."""
+    return [c for c in cases() if is_ok(c)]
 
 
 def patient_cases(wildcards):
-    return [c for c in cases() if c["patient_id"] == wildcards.patient]
+    return [c for c in ok_cases() if c["patient_id"] == wildcards.patient]
 
 
 def all_metrics(wildcards):
-    return [out("metrics", c["patient_id"], f"{c['timepoint']}.json") for c in cases()]
+    return [out("metrics", c["patient_id"], f"{c['timepoint']}.json") for c in ok_cases()]
 
 
 def patient_metrics(wildcards):
     return [out("metrics", c["patient_id"], f"{c['timepoint']}.json") for c in patient_cases(wildcards)]
 
 
+def analysed_patients():
+    """Patients with at least one analysed case (they get tracking and a report)."""
+    return sorted({c["patient_id"] for c in ok_cases()})
+
+
 def patient_reports(wildcards):
-    return sorted({out("reports", f"{c['patient_id']}.html") for c in cases()})
+    return [out("reports", f"{patient}.html") for patient in analysed_patients()]
 
 
 def reference_args(wildcards):

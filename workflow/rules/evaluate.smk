@@ -9,7 +9,7 @@ def evaluation_inputs(kind):
         "lesions": ("masks", "{timepoint}_lesions.nii.gz"),
     }
     folder, name = layout[kind]
-    return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in cases()]
+    return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in ok_cases()]
 
 
 def evaluation_args():

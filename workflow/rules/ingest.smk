@@ -1,7 +1,13 @@
-# Inventory of the DICOM tree (one chosen series per study) and conversion to NIfTI in HU.
-# With ingest.samples set, the inventory reads that sample sheet of NIfTI volumes instead and
-# `convert` validates and copies each volume.
+# Inventory of the DICOM tree (one chosen series per study), a check of every chosen series, and
+# conversion to NIfTI in HU of those that pass. With ingest.samples set, the inventory reads that
+# sample sheet of NIfTI volumes instead and `convert` validates and copies each volume.
+#
+# Reruns stay incremental: the inventory reruns when the tree changes (its fingerprint is a param),
+# and the per-case rules read the inventory as ancient(), so a case reruns only when its own series
+# (a param) changes, not each time the inventory is rewritten.
 import shlex
+
+from lungtrack.ingest.fingerprint import tree_fingerprint
 
 INGEST = config["ingest"]
 SAMPLES = INGEST["samples"]
@@ -29,6 +35,8 @@ checkpoint inventory:
     params:
         options=inventory_options(),
         salt=INGEST["pseudonym_salt"] or "",
+        # the demo tree is the output of rule demo, which tracks its changes itself
+        tree=lambda wildcards: "" if SAMPLES or IS_DEMO else tree_fingerprint(DICOM_DIR),
     log:
         log("inventory"),
     benchmark:
@@ -54,11 +62,37 @@ def convert_source(wildcards):
     return f"--files {files} --root {shlex.quote(str(DICOM_DIR))} --series {case['series_uid']}"
 
 
+checkpoint check_series:
+    input:
+        inventory=ancient(out("ingest", "inventory.tsv")),
+        files=ancient(out("ingest", "files.tsv")),
+        cases=ancient(out("ingest", "cases.tsv")),
+        volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
+    output:
+        status=out("status", "{patient}", "{timepoint}.json"),
+    params:
+        source=convert_source,
+        tilt=INGEST["tilt"],
+        nonuniform=INGEST["nonuniform"],
+    resources:
+        mem_mb=3000,
+        runtime=15,
+    group:
+        "check"
+    log:
+        log("check_series", "{patient}", "{timepoint}"),
+    benchmark:
+        bench("check_series", "{patient}", "{timepoint}")
+    shell:
+        "lungtrack convert {params.source} --check {output.status}"
+        " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"
+
+
 rule convert:
     input:
-        inventory=out("ingest", "inventory.tsv"),
-        files=out("ingest", "files.tsv"),
-        cases=out("ingest", "cases.tsv"),
+        inventory=ancient(out("ingest", "inventory.tsv")),
+        files=ancient(out("ingest", "files.tsv")),
+        cases=ancient(out("ingest", "cases.tsv")),
         volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
     output:
         image=out("images", "{patient}", "{timepoint}.nii.gz"),

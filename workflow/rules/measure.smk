@@ -26,11 +26,14 @@ rule measure:
 rule cohort:
     input:
         metrics=all_metrics,
+        status=all_status,
     output:
         csv=out("cohort.csv"),
+        failures=out("failures.tsv"),
     group:
         "cohort"
     log:
         log("cohort"),
     shell:
-        "lungtrack cohort {input.metrics} --out {output.csv} > {log} 2>&1"
+        "lungtrack cohort {input.metrics} --status {input.status} --failures {output.failures}"
+        " --out {output.csv} > {log} 2>&1"

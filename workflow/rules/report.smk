@@ -4,6 +4,7 @@
 rule patient_report:
     input:
         metrics=patient_metrics,
+        status=patient_status,
         tracking=out("tracking", "{patient}"),
     output:
         html=report(
@@ -23,13 +24,13 @@ rule patient_report:
     shell:
         "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume}"
-        " --lung-volume-warning {params.lung_warning} --out {output.html} > {log} 2>&1"
+        " --lung-volume-warning {params.lung_warning} --status {input.status} --out {output.html} > {log} 2>&1"
 
 
 rule cohort_overview:
     input:
         cohort=out("cohort.csv"),
-        tracking=lambda wc: sorted({out("tracking", c["patient_id"]) for c in cases()}),
+        tracking=lambda wc: [out("tracking", patient) for patient in analysed_patients()],
     output:
         html=report(
             out("reports", "index.html"),

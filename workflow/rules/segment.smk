@@ -8,6 +8,11 @@ rule segment_lungs:
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
     params:
         backend=config["segmentation"]["backend"],
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    group:
+        "case"
     log:
         log("segment_lungs", "{patient}", "{timepoint}"),
     benchmark:
@@ -24,6 +29,11 @@ rule segment_lesions:
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
     params:
         backend=config["segmentation"]["backend"],
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    group:
+        "case"
     log:
         log("segment_lesions", "{patient}", "{timepoint}"),
     benchmark:

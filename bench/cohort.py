@@ -1,0 +1,119 @@
+"""Cohort throughput: N patients × T timepoints through the threshold backend, locally and on SLURM.
+
+For every cohort size and executor it runs the whole workflow on a fresh results folder and prints
+the wall time, the time per case (patient × timepoint), the jobs run, and for SLURM the SLURM jobs
+submitted and the overhead per SLURM job (its wall time minus the local one, over its SLURM jobs).
+Ratios compare the time per case with the baseline: the smallest cohort run locally in this process;
+a flat ratio as the cohort grows means the cost per case does not grow with the cohort.
+
+The SLURM runs use the one-node cluster of .ci/slurm/start.sh (started here, and stopped after,
+when none answers). Example, the full size (long on 2 cores):
+    python bench/cohort.py --patients 5 20 --timepoints 3
+and a quick one:  python bench/cohort.py --patients 1 2 --timepoints 2 --executors local
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILE_ARGS = {
+    "local": ["--profile", str(REPO / "workflow/profiles/local")],
+    "slurm": ["--profile", str(REPO / "workflow/profiles/slurm"),
+              "--workflow-profile", str(REPO / ".ci/slurm/profile")],
+}
+
+
+def make_cohorts(work: Path, sizes: list[int], timepoints: int, seed: int) -> dict[int, Path]:
+    """One phantom of max(sizes) patients; each size gets a DICOM tree of its first N patients."""
+    phantom = work / "phantom"
+    subprocess.run([sys.executable, "-m", "lungtrack", "phantom", str(phantom), "--patients", str(max(sizes)),
+                    "--timepoints", str(timepoints), "--seed", str(seed)], check=True, capture_output=True)
+    patients = sorted(p for p in (phantom / "dicom").iterdir() if p.is_dir())
+    trees = {}
+    for n in sizes:
+        trees[n] = work / f"dicom_{n}"
+        for patient in patients[:n]:
+            shutil.copytree(patient, trees[n] / patient.name)
+    return trees
+
+
+def run_workflow(work: Path, executor: str, dicom: Path, cores: int) -> dict:
+    """Run the whole workflow once; wall time (s), snakemake jobs and SLURM jobs."""
+    name = f"{executor}_{dicom.name}"
+    rundir, results = work / f"run_{name}", work / f"results_{name}"
+    rundir.mkdir()
+    (rundir / "config.yaml").write_text(yaml.safe_dump({"dicom_dir": str(dicom), "results_dir": str(results)}))
+    env_path = f"PATH={Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
+    cmd = ["env", env_path, sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(rundir), *PROFILE_ARGS[executor], "--cores", str(cores)]
+    start = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if res.returncode != 0:
+        sys.exit(f"bench/cohort.py: {executor} run on {dicom} failed:\n{res.stderr[-3000:]}")
+    jobs = len(re.findall(r"^\s*(?:local)?rule (?!all:)\w+:$", res.stderr, re.M))
+    slurm_jobs = len(re.findall(r"submitted with SLURM jobid", res.stderr))
+    return {"wall": wall, "jobs": jobs, "slurm_jobs": slurm_jobs}
+
+
+def cluster_answers() -> bool:
+    res = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+    return res.returncode == 0 and any(s in res.stdout for s in ("idle", "mixed", "allocated"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, nargs="+", default=[5, 20], help="cohort sizes (patients)")
+    parser.add_argument("--timepoints", type=int, default=3, help="CT scans per patient")
+    parser.add_argument("--executors", nargs="+", choices=list(PROFILE_ARGS), default=["local", "slurm"])
+    parser.add_argument("--cores", type=int, default=2, help="cores of the local runs")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it, instead of a temporary one")
+    args = parser.parse_args()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="lungtrack-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = "slurm" in args.executors and not cluster_answers()
+    if started:
+        subprocess.run(["bash", str(REPO / ".ci/slurm/start.sh")], check=True)
+    try:
+        sizes = sorted(set(args.patients))
+        trees = make_cohorts(work, sizes, args.timepoints, args.seed)
+        rows = []
+        for n in sizes:
+            for executor in args.executors:
+                rows.append({"executor": executor, "patients": n, "cases": n * args.timepoints,
+                             **run_workflow(work, executor, trees[n], args.cores)})
+                print(f"  done: {executor}, {n} patients, {rows[-1]['wall']:.1f} s", file=sys.stderr)
+    finally:
+        if started:
+            subprocess.run(["bash", str(REPO / ".ci/slurm/stop.sh")], check=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    base = rows[0]["wall"] / rows[0]["cases"]
+    local_wall = {r["patients"]: r["wall"] for r in rows if r["executor"] == "local"}
+    print(f"{'executor':8} {'patients':>8} {'cases':>5} {'jobs':>5} {'slurm_jobs':>10} {'wall_s':>8} "
+          f"{'s/case':>7} {'vs_base':>7} {'overhead_s/slurm_job':>20}")
+    for r in rows:
+        per_case = r["wall"] / r["cases"]
+        overhead = ""
+        if r["slurm_jobs"] and r["patients"] in local_wall:
+            overhead = f"{(r['wall'] - local_wall[r['patients']]) / r['slurm_jobs']:.1f}"
+        print(f"{r['executor']:8} {r['patients']:>8} {r['cases']:>5} {r['jobs']:>5} {r['slurm_jobs']:>10} "
+              f"{r['wall']:>8.1f} {per_case:>7.2f} {per_case / base:>7.2f} {overhead:>20}")
+    print(f"baseline: {rows[0]['executor']}, {rows[0]['patients']} patients, {base:.2f} s per case")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

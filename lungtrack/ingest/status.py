@@ -1,0 +1,60 @@
+"""Case status: whether a timepoint can be analysed, or why not (``lungtrack convert --check``).
+
+A status file is a small JSON per case: ``patient_id``, ``study_date`` (YYYY-MM-DD), ``timepoint``,
+``status`` (``ok`` or ``failed``), and for a failed case ``failed_step`` and ``reason`` (one line,
+paths relative to the DICOM folder so that no folder name above it reaches a result).
+The workflow analyses only the ``ok`` cases; the failed ones become rows of ``failures.tsv``,
+marked rows of ``cohort.csv`` and warnings in the patient report.
+"""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lungtrack.errors import InputError
+from lungtrack.io.atomic import write_text
+
+#: Columns of failures.tsv, in order.
+FAILURE_COLUMNS = ["patient_id", "study_date", "timepoint", "failed_step", "reason"]
+
+
+def reason_text(error: InputError, root=None) -> str:
+    """One line naming the file (relative to ``root`` when below it) and the reason."""
+    if error.path is None:
+        return error.reason
+    path = error.path
+    if root is not None:
+        try:
+            path = path.resolve().relative_to(Path(root).resolve())
+        except ValueError:
+            path = Path(path.name)
+    return f"{path}: {error.reason}"
+
+
+def write_status(path, case: dict, step: str, reason: str | None = None) -> None:
+    """Write the status of ``case`` (patient_id, study_date, timepoint): ok, or failed at ``step`` for ``reason``."""
+    record = {key: case.get(key, "") for key in ("patient_id", "study_date", "timepoint")}
+    if reason is None:
+        record["status"] = "ok"
+    else:
+        record.update(status="failed", failed_step=step, reason=reason)
+    write_text(path, json.dumps(record, indent=2) + "\n")
+
+
+def read_status(path) -> dict:
+    """One status record, with a clear error naming the file."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"not a readable case status file ({exc})") from None
+    if record.get("status") not in ("ok", "failed"):
+        raise InputError(path, f"case status {record.get('status')!r} is neither ok nor failed")
+    return record
+
+
+def failures_table(records: list[dict]) -> pd.DataFrame:
+    """The failed cases of ``records`` as a table of :data:`FAILURE_COLUMNS`, by patient and timepoint."""
+    failed = [{c: r.get(c, "") for c in FAILURE_COLUMNS} for r in records if r["status"] == "failed"]
+    table = pd.DataFrame(failed, columns=FAILURE_COLUMNS)
+    return table.sort_values(["patient_id", "timepoint"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,39 @@
+"""nnU-Net's default trainer with a training length and optimizer chosen per run.
+
+nnU-Net imports this module by itself (``nnUNet_extTrainer`` points at this folder), both to
+train and to rebuild the network at inference.
+"""
+
+import torch
+from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+
+class nnUNetTrainerLungtrack(nnUNetTrainer):
+    """``nnUNetTrainer`` configured by the plans' ``"lungtrack_training"`` entry.
+
+    Keys: ``epochs``, ``iterations_per_epoch``, ``val_iterations_per_epoch`` (absent: nnU-Net's
+    defaults of 1000 epochs of 250 training and 50 validation iterations), ``optimizer``: "sgd"
+    (nnU-Net's SGD, momentum 0.99, learning rate 0.01) or "adam" (Adam, learning rate 0.001, which
+    converges within the few hundred iterations of a CPU training). Keeping them in the plans
+    makes a run reproducible with ``nnUNetv2_train -tr nnUNetTrainerLungtrack`` and records them
+    in the model folder's ``plans.json``.
+    """
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                 device: torch.device = torch.device("cuda")):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        settings = plans.get("lungtrack_training", {})
+        self.num_epochs = int(settings.get("epochs", self.num_epochs))
+        self.num_iterations_per_epoch = int(settings.get("iterations_per_epoch", self.num_iterations_per_epoch))
+        self.num_val_iterations_per_epoch = int(
+            settings.get("val_iterations_per_epoch", self.num_val_iterations_per_epoch))
+        self.optimizer_name = settings.get("optimizer", "sgd")
+        if self.optimizer_name == "adam":
+            self.initial_lr = 1e-3
+
+    def configure_optimizers(self):
+        if self.optimizer_name != "adam":
+            return super().configure_optimizers()
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=self.initial_lr, weight_decay=self.weight_decay)
+        return optimizer, PolyLRScheduler(optimizer, self.initial_lr, self.num_epochs)

@@ -1,0 +1,100 @@
+# nnU-Net models: `snakemake train` trains one and installs it at nnunet.model; with
+# segmentation.backend nnunet, one job per CT predicts its lungs and lesions with it.
+
+NNUNET = config["nnunet"]
+TRAINING = config["training"]
+
+
+def training_inputs(wildcards):
+    """The labelled case folders of the training section (none for the phantom cohort)."""
+    return [TRAINING[k] for k in ("images", "lungs", "lesions") if TRAINING[k]]
+
+
+def training_args():
+    """lungtrack train options from the training section."""
+    t = TRAINING
+    if t["images"]:
+        source = [f"--images {t['images']}", f"--mask-values {t['mask_values']}"]
+        source += [f"--{k} {t[k]}" for k in ("lungs", "lesions") if t[k]]
+    else:
+        p = t["phantom"]
+        source = [f"--phantom-patients {p['patients']} --phantom-timepoints {p['timepoints']}"
+                  f" --phantom-seed {p['seed']}"]
+    net = [f"--configuration {t['configuration']} --optimizer {t['optimizer']}",
+           "--folds " + " ".join(str(f) for f in t["folds"]),
+           f"--epochs {t['epochs']} --iterations {t['iterations_per_epoch']}", f"--device {t['device']}",
+           f"--workers {NNUNET['workers']}", f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}"]
+    optional = {"batch_size": "--batch-size", "base_features": "--base-features",
+                "max_features": "--max-features", "work_dir": "--work-dir"}
+    net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
+    if t["target_spacing_mm"] is not None:
+        net.append("--target-spacing " + " ".join(str(s) for s in t["target_spacing_mm"]))
+    return " ".join(source + net)
+
+
+def nnunet_args():
+    """lungtrack segment options from the nnunet section."""
+    n = NNUNET
+    args = [f"--device {n['device']} --step-size {n['step_size']} --workers {n['workers']}"]
+    if n["lesion_model"]:
+        args.append(f"--lesion-model {n['lesion_model']}")
+    for key, flag in (("labels", "--labels"), ("lesion_labels", "--lesion-labels")):
+        if n[key]:
+            args.append(flag + " " + " ".join(f"{role}={','.join(str(v) for v in values)}"
+                                               for role, values in n[key].items()))
+    if n["folds"]:
+        args.append("--folds " + " ".join(str(f) for f in n["folds"]))
+    if n["mirroring"]:
+        args.append("--mirroring")
+    return " ".join(args)
+
+
+rule train:
+    input:
+        training_inputs,
+    output:
+        model=directory(NNUNET["model"]),
+    params:
+        args=training_args(),
+    threads: NNUNET["workers"]
+    resources:
+        gpu=1 if TRAINING["device"] == "cuda" else 0,
+        mem_mb=8000,
+        runtime=24 * 60,
+    log:
+        log("train"),
+    benchmark:
+        bench("train")
+    shell:
+        "lungtrack train {output.model} {params.args} > {log} 2>&1"
+
+
+if config["segmentation"]["backend"] == "nnunet":
+
+    ruleorder: segment_nnunet > segment_lungs
+    ruleorder: segment_nnunet > segment_lesions
+
+    rule segment_nnunet:
+        input:
+            image=out("images", "{patient}", "{timepoint}.nii.gz"),
+            model=NNUNET["model"],
+        output:
+            lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
+            lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+        params:
+            args=nnunet_args(),
+        threads: NNUNET["workers"]
+        resources:
+            gpu=1 if NNUNET["device"] == "cuda" else 0,
+            # default 3d_fullres plans on a 300x512x512 CT: ~3.2 GB and ~30 min per fold on 2 CPU cores
+            mem_mb=4000,
+            runtime=60,
+        group:
+            "case"
+        log:
+            log("segment_nnunet", "{patient}", "{timepoint}"),
+        benchmark:
+            bench("segment_nnunet", "{patient}", "{timepoint}")
+        shell:
+            "lungtrack segment --model {input.model} {params.args} {input.image}"
+            " --lungs {output.lungs} --lesions {output.lesions} > {log} 2>&1"
