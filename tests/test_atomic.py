@@ -34,3 +34,20 @@ def test_write_text_replaces_old_result(tmp_path):
     write_text(target, "old")
     write_text(target, "new")
     assert target.read_text() == "new"
+
+
+def test_temporary_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path):
+    target = tmp_path / "case_lungs.nii.gz"
+    with atomic_path(target) as tmp:
+        left = tmp.with_name(tmp.name.replace(tmp.name[len(".case_lungs."):-len(".nii.gz")], "k1ll3d_x"))
+        left.write_bytes(b"half")  # what SIGKILL leaves: a temporary, never renamed
+    other = tmp_path / ".case_lesions.abcdefgh.nii.gz"
+    other.write_bytes(b"another path's temporary")
+    assert left.exists()
+    write_text(tmp_path / "case_lungs.json", "{}")  # another suffix: not this path's temporaries
+    assert left.exists()
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"done")
+    assert not left.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".case_lesions.abcdefgh.nii.gz", "case_lungs.json",
+                                                          "case_lungs.nii.gz"]

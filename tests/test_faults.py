@@ -140,7 +140,8 @@ def test_sigkill_and_restart_completes_without_redoing_finished_work(phantom, sn
 def _assert_same_results(results, reference):
     """Same result files, same voxels, same numbers (paths below the results folder aside)."""
     files, expected = _mtimes(results).keys(), _mtimes(reference).keys()
-    assert {f.relative_to(results) for f in files} == {f.relative_to(reference) for f in expected}
+    mine, theirs = {f.relative_to(results) for f in files}, {f.relative_to(reference) for f in expected}
+    assert mine == theirs, f"only after the kill: {sorted(mine - theirs)}, only in the clean run: {sorted(theirs - mine)}"
     for f in expected:
         mine = results / f.relative_to(reference)
         if f.name.endswith(".nii.gz"):
@@ -149,6 +150,7 @@ def _assert_same_results(results, reference):
                                                                         sitk.GetArrayViewFromImage(b)), mine
         elif f.suffix in {".json", ".csv", ".tsv"}:
             assert mine.read_text().replace(str(results), "R") == f.read_text().replace(str(reference), "R"), mine
+
 
 def test_new_timepoint_recomputes_only_that_patient(phantom, snakemake_cmd, repo_root, tmp_path):
     dicom, results = _copy_tree(phantom, tmp_path / "dicom", 2), tmp_path / "results"

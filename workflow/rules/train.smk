@@ -23,7 +23,7 @@ def training_args():
     net = [f"--configuration {t['configuration']} --optimizer {t['optimizer']}",
            "--folds " + " ".join(str(f) for f in t["folds"]),
            f"--epochs {t['epochs']} --iterations {t['iterations_per_epoch']}", f"--device {t['device']}",
-           f"--workers {NNUNET['workers']}", f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}"]
+           f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}"]
     optional = {"batch_size": "--batch-size", "base_features": "--base-features",
                 "max_features": "--max-features", "work_dir": "--work-dir"}
     net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
@@ -35,7 +35,7 @@ def training_args():
 def nnunet_args():
     """lungtrack segment options from the nnunet section."""
     n = NNUNET
-    args = [f"--device {n['device']} --step-size {n['step_size']} --workers {n['workers']}"]
+    args = [f"--device {n['device']} --step-size {n['step_size']}"]
     if n["lesion_model"]:
         args.append(f"--lesion-model {n['lesion_model']}")
     for key, flag in (("labels", "--labels"), ("lesion_labels", "--lesion-labels")):
@@ -66,7 +66,8 @@ rule train:
     benchmark:
         bench("train")
     shell:
-        "lungtrack train {output.model} {params.args} > {log} 2>&1"
+        # --workers from threads, not params: a new worker count must not retrain the model
+        "lungtrack train {output.model} {params.args} --workers {threads} > {log} 2>&1"
 
 
 if config["segmentation"]["backend"] == "nnunet":
@@ -96,5 +97,7 @@ if config["segmentation"]["backend"] == "nnunet":
         benchmark:
             bench("segment_nnunet", "{patient}", "{timepoint}")
         shell:
-            "lungtrack segment --model {input.model} {params.args} {input.image}"
+            # the image first: --labels and --folds take several values; --workers from threads, not
+            # params, so that a new worker count does not segment every CT again
+            "lungtrack segment {input.image} --model {input.model} --workers {threads} {params.args}"
             " --lungs {output.lungs} --lesions {output.lesions} > {log} 2>&1"
