@@ -126,3 +126,13 @@ def test_train_2d_lesion_model_on_png_slices_then_segment_a_png(tmp_path):
     # a lesion-only model gives no lungs
     assert main(["segment", "--model", str(model), str(tmp_path / "imgs" / "s0.jpg"),
                  "--lungs", str(tmp_path / "lungs.png")]) == 2
+
+
+def test_target_spacing_keeps_the_dummy_slice_spacing_of_2d_images():
+    from lungtrack.train.nnunet_training import target_spacing_zyx
+
+    assert target_spacing_zyx(None, [[2.5, 0.7, 0.7]]) is None
+    # volumes: lungtrack's (x, y, z) becomes nnU-Net's (z, y, x)
+    assert target_spacing_zyx([3.6, 3.0, 2.5], [[1.0, 0.7, 0.7], [2.0, 0.8, 0.8]]) == (2.5, 3.0, 3.6)
+    # 2D slices (nnU-Net reads them with slice spacing 999): only x and y apply
+    assert target_spacing_zyx([3.6, 3.0, 2.5], [[999.0, 1.0, 1.0], [999.0, 1.0, 1.0]]) == (999.0, 3.0, 3.6)

@@ -75,6 +75,21 @@ def lungtrack_plans(plans: dict, opts: TrainingOptions) -> dict:
     return plans
 
 
+def target_spacing_zyx(spacing_xyz_mm, case_spacings_zyx) -> tuple | None:
+    """nnU-Net's target spacing (z, y, x) mm from lungtrack's (x, y, z); None keeps nnU-Net's plan.
+
+    2D images carry nnU-Net's dummy slice spacing (999) in every case of ``case_spacings_zyx``: their
+    z stays so (a target z would "resample" the single slice into hundreds), only x and y apply.
+    """
+    if spacing_xyz_mm is None:
+        return None
+    target = tuple(float(v) for v in spacing_xyz_mm)[::-1]
+    dummy_z = {float(s[0]) for s in case_spacings_zyx}
+    if len(dummy_z) == 1 and dummy_z.pop() >= 999:
+        target = (float(case_spacings_zyx[0][0]),) + target[1:]
+    return target
+
+
 def plan_and_preprocess(dataset_id: int, opts: TrainingOptions) -> Path:
     """Fingerprint, plan, write ``lungtrackPlans`` and preprocess ``opts.configuration``; return the plans file."""
     from nnunetv2.experiment_planning.plan_and_preprocess_api import (
@@ -82,11 +97,10 @@ def plan_and_preprocess(dataset_id: int, opts: TrainingOptions) -> Path:
     from nnunetv2.paths import nnUNet_preprocessed
     from nnunetv2.utilities.dataset_name_id_conversion import convert_id_to_dataset_name
 
-    extract_fingerprint_dataset(dataset_id, num_processes=opts.workers, check_dataset_integrity=True,
-                                clean=True, verbose=False, show_progress_bar=False)
-    spacing = opts.target_spacing_mm
+    fingerprint = extract_fingerprint_dataset(dataset_id, num_processes=opts.workers, check_dataset_integrity=True,
+                                              clean=True, verbose=False, show_progress_bar=False)
     plans, _ = plan_experiment_dataset(
-        dataset_id, overwrite_target_spacing=tuple(spacing)[::-1] if spacing is not None else None)
+        dataset_id, overwrite_target_spacing=target_spacing_zyx(opts.target_spacing_mm, fingerprint["spacings"]))
     plans_file = Path(str(nnUNet_preprocessed)) / convert_id_to_dataset_name(dataset_id) / f"{PLANS}.json"
     plans_file.write_text(json.dumps(lungtrack_plans(plans, opts), indent=2))
     preprocess_dataset(dataset_id, PLANS, [opts.configuration], [opts.workers], verbose=False,
