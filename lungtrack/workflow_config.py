@@ -16,8 +16,9 @@ def _types(schema: dict) -> set:
 def typed_config(value, schema: dict):
     """``value`` with command-line strings converted where ``schema`` expects another type."""
     if isinstance(value, dict):
-        props = schema.get("properties", {})
-        return {k: typed_config(v, props.get(k, {})) for k, v in value.items()}
+        props, other = schema.get("properties", {}), schema.get("additionalProperties")
+        other = other if isinstance(other, dict) else {}
+        return {k: typed_config(v, props.get(k, other)) for k, v in value.items()}
     if isinstance(value, list):
         return [typed_config(v, schema.get("items", {})) for v in value]
     if isinstance(value, str) and _types(schema) and "string" not in _types(schema):

@@ -28,3 +28,10 @@ def test_strings_stay_strings_where_the_schema_allows_them():
 def test_nonsense_is_left_for_the_schema_to_reject():
     assert typed_config({"demo": {"patients": "many"}}, SCHEMA) == {"demo": {"patients": "many"}}
     assert typed_config({"unknown": "3"}, SCHEMA) == {"unknown": "3"}
+
+
+def test_maps_typed_by_additional_properties():
+    schema = {"properties": {"labels": {"type": "object",
+                                        "additionalProperties": {"type": "array", "items": {"type": "integer"}}}}}
+    assert typed_config({"labels": {"lung": ["1", "2"], "lesion": ["3"]}}, schema) == {
+        "labels": {"lung": [1, 2], "lesion": [3]}}
