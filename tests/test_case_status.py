@@ -115,3 +115,15 @@ def test_fingerprint_changes_with_the_tree_only(tmp_path):
     (tmp_path / "p" / "t" / "1.dcm").unlink()
     assert tree_fingerprint(tmp_path) == first
     assert tree_fingerprint(tmp_path / "absent") == tree_fingerprint(tmp_path / "p" / "t")
+
+
+def test_a_cohort_where_every_scan_failed_still_gets_its_table_and_overview(tmp_path):
+    status = tmp_path / "A.json"
+    write_status(status, {"patient_id": "A", "study_date": "2020-01-01", "timepoint": "20200101"}, "convert",
+                 "x.dcm: unreadable DICOM")
+    out = tmp_path / "cohort.csv"
+    assert main(["cohort", "--status", str(status), "--failures", str(tmp_path / "f.tsv"), "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert list(table["status"]) == ["failed"] and table["poi"].isna().all()
+    html = overview_report(out)
+    assert "x.dcm: unreadable DICOM" in html and "0 patients" in html

@@ -12,6 +12,8 @@ from lungtrack.track import settings
 from lungtrack.track.change import change_calls
 
 _REQUIRED = ("patient_id", "study_date", "days_since_baseline", "poi", "lesion_ml")
+_SUMMARY_COLUMNS = ["patient", "scans", "first scan", "last scan", "POI baseline (%)", "POI latest (%)",
+                    "POI max (%)", "last change", "CT severity latest (0–30)"]
 
 
 def read_cohort(path) -> pd.DataFrame:
@@ -43,7 +45,7 @@ def patient_summary(table: pd.DataFrame, severity: dict[str, float], min_poi_pp:
             "last change": calls[scans.index[-1]] or "–",
             "CT severity latest (0–30)": severity.get(patient_id),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_SUMMARY_COLUMNS)
 
 
 def overview_report(cohort_csv, severity: dict[str, float] | None = None,
