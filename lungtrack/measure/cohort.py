@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from lungtrack.errors import InputError
+from lungtrack.ingest.status import FAILURE_COLUMNS
 from lungtrack.track.change import change_calls
 from lungtrack.track.settings import MIN_LESION_VOLUME_CHANGE_PCT, MIN_POI_CHANGE_PP
 
@@ -53,8 +54,7 @@ def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
         rows.append(row)
     if failures is not None:
         rows = [{**row, "status": "ok"} for row in rows]
-        rows += [{key: rec.get(key) for key in ("patient_id", "study_date", "timepoint", "failed_step", "reason")}
-                 | {"status": "failed"} for rec in failures]
+        rows += [{key: rec.get(key) for key in FAILURE_COLUMNS} | {"status": "failed"} for rec in failures]
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=BASE_COLUMNS)

@@ -1,12 +1,12 @@
 # Config validation, the case table and the one path builder every rule uses.
 import csv
-import json
 import os
 from pathlib import Path
 
 import yaml
 from snakemake.utils import validate
 
+from lungtrack.ingest.status import read_status
 from lungtrack.workflow_config import typed_config
 
 with open(workflow.source_path("../schemas/config.schema.yaml")) as f:
@@ -69,11 +69,19 @@ def patient_status(wildcards):
     return [status_path(c) for c in cases() if c["patient_id"] == wildcards.patient]
 
 
+_STATUS = {}
+
+
 def is_ok(case):
-    """Whether the case can be analysed (its check_series checkpoint must have run)."""
-    check = checkpoints.check_series.get(patient=case["patient_id"], timepoint=case["timepoint"])
-    with open(check.output.status) as f:
-        return json.load(f)["status"] == "ok"
+    """Whether the case can be analysed (its check_series checkpoint must have run).
+
+    Each status file is read once per version: every aggregating job's input function asks.
+    """
+    path = checkpoints.check_series.get(patient=case["patient_id"], timepoint=case["timepoint"]).output.status
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _STATUS:
+        _STATUS[key] = read_status(path)["status"] == "ok"
+    return _STATUS[key]
 
 
 def ok_cases():

@@ -62,18 +62,23 @@ def convert_source(wildcards):
     return f"--files {files} --root {shlex.quote(str(DICOM_DIR))} --series {case['series_uid']}"
 
 
+# What check_series and convert both read: the inventory (ancient, see above) and the case's series.
+SERIES_INPUT = dict(
+    inventory=ancient(out("ingest", "inventory.tsv")),
+    files=ancient(out("ingest", "files.tsv")),
+    cases=ancient(out("ingest", "cases.tsv")),
+    volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
+)
+SERIES_PARAMS = dict(source=convert_source, tilt=INGEST["tilt"], nonuniform=INGEST["nonuniform"])
+
+
 checkpoint check_series:
     input:
-        inventory=ancient(out("ingest", "inventory.tsv")),
-        files=ancient(out("ingest", "files.tsv")),
-        cases=ancient(out("ingest", "cases.tsv")),
-        volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
+        **SERIES_INPUT,
     output:
         status=out("status", "{patient}", "{timepoint}.json"),
     params:
-        source=convert_source,
-        tilt=INGEST["tilt"],
-        nonuniform=INGEST["nonuniform"],
+        **SERIES_PARAMS,
     resources:
         mem_mb=3000,
         runtime=15,
@@ -90,17 +95,12 @@ checkpoint check_series:
 
 rule convert:
     input:
-        inventory=ancient(out("ingest", "inventory.tsv")),
-        files=ancient(out("ingest", "files.tsv")),
-        cases=ancient(out("ingest", "cases.tsv")),
-        volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
+        **SERIES_INPUT,
     output:
         image=out("images", "{patient}", "{timepoint}.nii.gz"),
         sidecar=out("images", "{patient}", "{timepoint}.json"),
     params:
-        source=convert_source,
-        tilt=INGEST["tilt"],
-        nonuniform=INGEST["nonuniform"],
+        **SERIES_PARAMS,
     resources:
         mem_mb=3000,
         runtime=15,
