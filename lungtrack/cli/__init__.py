@@ -28,6 +28,7 @@ COMMANDS = {
     "report": "report",
     "overview": "overview",
     "evaluate": "evaluate",
+    "export-dicom": "export_dicom",
 }
 
 

@@ -30,20 +30,13 @@ def add_arguments(parser):
 
 def _series_paths(args, source):
     """(paths, where) of the files of the series to convert."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    from lungtrack.ingest import headers
+    from lungtrack.ingest import headers, inventory
 
     if args.files:
         if not (args.root and args.series):
             raise InputError(args.files, "--files needs --root and --series")
-        files = pd.read_csv(args.files, sep="\t", dtype=str, keep_default_na=False)
-        rel = files.loc[files["series_uid"] == args.series, "path"]
-        if rel.empty:
-            raise InputError(args.files, f"no files of series {args.series}")
-        return [Path(args.root) / p for p in rel], Path(args.root) / Path(rel.iloc[0]).parent
+        paths = inventory.series_files(args.files, args.root, args.series)
+        return paths, paths[0].parent
     found, _ = headers.scan(source, progress=False)
     series = sorted({h.series_uid for h in found})
     if args.series:

@@ -11,9 +11,11 @@ import posixpath
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from lungtrack.errors import InputError
 from lungtrack.ingest.geometry import GeometryError, analyse
 from lungtrack.ingest.privacy import patient_key
 
@@ -145,6 +147,15 @@ def build(headers, skipped=(), rules: Rules = Rules(), salt: str | None = None):
         else series[SERIES_COLUMNS].reset_index(drop=True)
     table = table.astype({"series_number": "Int64", "n_images": "Int64"})
     return table, cases, files
+
+
+def series_files(files_tsv, root, series_uid: str) -> list:
+    """Paths (below ``root``) of the files of one series, from the files TSV of :func:`build`."""
+    files = pd.read_csv(files_tsv, sep="\t", dtype=str, keep_default_na=False)
+    rel = files.loc[files["series_uid"] == series_uid, "path"]
+    if rel.empty:
+        raise InputError(files_tsv, f"no files of series {series_uid}")
+    return [Path(root) / p for p in rel]
 
 
 def _common_folder(paths) -> str:
