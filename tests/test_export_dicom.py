@@ -13,6 +13,7 @@ import SimpleITK as sitk
 import yaml
 
 from lungtrack.cli import main
+from lungtrack.errors import InputError
 from lungtrack.export.case import export_case
 from lungtrack.ingest.inventory import series_files
 from lungtrack.segment.orientation import to_canonical
@@ -241,9 +242,9 @@ def test_nifti_input_is_skipped_with_a_log_line(case, tmp_path, caplog):
     assert not (tmp_path / "seg.dcm").exists()
 
 
-def test_source_of_another_series_is_refused(case, tmp_path, capsys):
+def test_source_of_another_series_is_refused(case, tmp_path):
     other = series_files(case["r"] / "files.tsv", case["dicom"], case["cases"]["series_uid"][1])
-    with pytest.raises(Exception, match="not \\(only\\) of series"):
+    with pytest.raises(InputError, match="not \\(only\\) of series"):
         export_case(case["metrics"][0], other, tmp_path / "seg.dcm", tmp_path / "sr.dcm")
     assert not (tmp_path / "seg.dcm").exists()
 

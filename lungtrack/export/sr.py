@@ -50,10 +50,9 @@ from lungtrack.export.codes import (
     SEVERITY,
     VOLUME,
 )
+from lungtrack.track.regions import LOBES
 
 SERIES_NUMBER = 902
-#: lungtrack.track.regions.LOBES names in label order
-LOBE_NAMES = ("right_upper_lobe", "right_middle_lobe", "right_lower_lobe", "left_upper_lobe", "left_lower_lobe")
 
 
 def _measurements(items, algorithm) -> list[Measurement]:
@@ -98,7 +97,7 @@ def measurement_report(sources, seg: Dataset, metrics: dict, severity: int, *, l
         groups.append(_roi_group(seg, number, LESION_SEGMENTS[number], [(VOLUME, metrics[key], MILLILITER)], algorithm))
     scores = [(SEVERITY, severity, NO_UNITS)]
     if lobes is not None:
-        for label, name in enumerate(LOBE_NAMES, start=1):
+        for label, name in LOBES.items():
             row = lobes[name]
             groups.append(_roi_group(seg, FIRST_LOBE_SEGMENT + label - 1, LOBE_SEGMENTS[label], [
                 (VOLUME, row["lung_ml"], MILLILITER), (LESION_VOLUME, row["lesion_ml"], MILLILITER),
