@@ -60,12 +60,11 @@ def run(args) -> int:
         files = pd.DataFrame(columns=["series_uid", "path"])
         line = f"inventory: sample sheet with {len(cases)} volumes, {cases['patient_id'].nunique()} patients"
     elif source.is_dir():
-        paths = headers.walk_files(source)
-        found, skipped = headers.scan(source, paths)
+        found, skipped = headers.scan(source)
         rules = inventory.Rules(min_slices=args.min_slices, description_pattern=args.series_description_pattern,
                                 series_uids=tuple(args.series_uid), tilt=args.tilt, nonuniform=args.nonuniform)
         table, cases, files = inventory.build(found, skipped, rules, salt)
-        line = inventory.summary(table, len(paths))
+        line = inventory.summary(table, len(found) + len(skipped))
     else:
         raise InputError(source, "does not exist")
     write_text(files_out, files.to_csv(sep="\t", index=False))
