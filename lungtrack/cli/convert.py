@@ -194,7 +194,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from lungtrack.io.atomic import write_text
-    from lungtrack.io.images import write_image
+    from lungtrack.io.images import check_image_path, write_image
 
     expected = (0 if args.check else 1) if args.files else (1 if args.check else 2)
     if len(args.paths) != expected:
@@ -202,6 +202,7 @@ def run(args) -> int:
     source = None if args.files else Path(args.paths[0])
     if args.check:
         return _check(args, source, args.check)
+    check_image_path(args.paths[-1])
     image, info = _convert(args, source)
     out = Path(args.paths[-1])
     write_image(image, out)
