@@ -33,11 +33,34 @@ def check_hu(low: float, high: float, where, hint: str = "") -> None:
                                 f"{'; ' + hint if hint else ''})")
 
 
-def check_finite(array: np.ndarray, where) -> None:
-    """Refuse an array with NaN or infinite voxels, giving their number."""
-    bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+def check_finite(bad: int, total: int, where) -> None:
+    """Refuse a volume with ``bad`` NaN or infinite voxels out of ``total``, giving their number."""
     if bad:
-        raise InputError(where, f"{bad} of {array.size} voxels are NaN or infinite")
+        raise InputError(where, f"{bad} of {total} voxels are NaN or infinite")
+
+
+# NIfTI-1 / NIfTI-2 header fields: (sizeof_hdr, dim format and offset, datatype offset, pixdim format and
+# offset, vox_offset format and offset)
+_NIFTI = {348: ("8h", 40, 70, "8f", 76, "f", 108), 540: ("8q", 16, 12, "8d", 104, "q", 168)}
+_FLOATS = {16: "f4", 64: "f8"}  # NIfTI datatype code -> NumPy type
+
+
+def _nifti_header(path):
+    """(byte order, dims, datatype, pixdim, vox_offset) of a NIfTI-1/-2 file, or None for other files."""
+    name = str(path).lower()
+    if not name.endswith((".nii", ".nii.gz")):
+        return None
+    with (gzip.open if name.endswith(".gz") else open)(path, "rb") as f:
+        head = f.read(540)
+    for order in "<>":
+        size = struct.unpack(order + "i", head[:4])[0] if len(head) >= 4 else 0
+        if size in _NIFTI and len(head) >= size:
+            dim_fmt, dim_at, type_at, pix_fmt, pix_at, off_fmt, off_at = _NIFTI[size]
+            dims = struct.unpack_from(order + dim_fmt, head, dim_at)
+            return (order, dims[1:1 + dims[0]], struct.unpack_from(order + "h", head, type_at)[0],
+                    struct.unpack_from(order + pix_fmt, head, pix_at)[1:4],
+                    int(struct.unpack_from(order + off_fmt, head, off_at)[0]))
+    return None
 
 
 def nifti_pixdim(path) -> tuple[float, float, float] | None:
@@ -45,15 +68,21 @@ def nifti_pixdim(path) -> tuple[float, float, float] | None:
 
     SimpleITK reads a zero pixdim as 1 mm; the header says what the file really holds.
     """
-    name = str(path).lower()
-    if not name.endswith((".nii", ".nii.gz")):
-        return None
-    opener = gzip.open if name.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        head = f.read(540)
-    for order in "<>":
-        if len(head) >= 348 and struct.unpack(order + "i", head[:4])[0] == 348:
-            return struct.unpack(order + "8f", head[76:108])[1:4]
-        if len(head) >= 540 and struct.unpack(order + "i", head[:4])[0] == 540:
-            return struct.unpack(order + "8d", head[104:168])[1:4]
-    return None
+    header = _nifti_header(path)
+    return None if header is None else tuple(float(v) for v in header[3])
+
+
+def nifti_nonfinite(path) -> int:
+    """Number of NaN or infinite voxels stored in a floating-point NIfTI file (0 for any other file).
+
+    Read from the file itself: SimpleITK's NIfTI reader turns NaN into 0.
+    """
+    header = _nifti_header(path)
+    if header is None or header[2] not in _FLOATS:
+        return 0
+    order, dims, datatype, _, offset = header
+    with (gzip.open if str(path).lower().endswith(".gz") else open)(path, "rb") as f:
+        f.seek(offset)
+        data = np.frombuffer(f.read(), dtype=np.dtype(_FLOATS[datatype]).newbyteorder(order),
+                             count=int(np.prod(dims)))
+    return int(data.size - np.count_nonzero(np.isfinite(data)))
