@@ -44,4 +44,6 @@ def test_export_with_blanked_uids_forms_one_series(shared_data):
     table, cases, files = build(*scan(shared_data / "dicom" / "siemens-ct-abdomen-jpeg2000", progress=False))
     assert len(table) == 1 and table["n_images"].iloc[0] == 20
     assert table["series_uid"].iloc[0].startswith("2.25.") and files["series_uid"].nunique() == 1
-    assert table["status"].iloc[0] == "no PatientID" and cases.empty
+    # an anonymised export without PatientID: analysed under a key derived from its StudyInstanceUID
+    assert table["status"].iloc[0] == "chosen" and cases["patient_id"].iloc[0].startswith("anon-")
+    assert cases["patient_id_source"].iloc[0] == "StudyInstanceUID (no PatientID)"
