@@ -10,7 +10,8 @@ pytestmark = pytest.mark.shared
 
 def test_covid_slices_grouped_into_10_patients_with_2_ordered_studies(shared_data):
     table, cases, _ = build(*scan(shared_data / "dicom" / "covid-ny-sbu-longitudinal-slices", progress=False))
-    assert len(table) == 40 and cases.empty
+    assert len(table) == 40 and len(cases) == 20  # every study is a case, each refused: single slices only
+    assert cases["refused"].str.startswith("no series can be analysed: series ").all()
     studies = table.drop_duplicates("study_uid")
     assert studies["patient_id"].nunique() == 10
     for _, patient in studies.groupby("patient_id", sort=False):
