@@ -85,8 +85,11 @@ def test_unreadable_files_are_listed_and_skipped(inventory):
     skipped = table[table["series_uid"].isna()].set_index("path")["status"]
     assert skipped["A/notes.txt"] == "skipped: not a DICOM file"
     assert skipped["A/broken.dcm"].startswith("skipped: ")
-    assert len(files) == 4 * (1 + 12 + 12 + 1)
-    assert not files["path"].str.contains("notes.txt").any()
+    readable = files[files["reason"] == ""]
+    assert len(readable) == 4 * (1 + 12 + 12 + 1) and not readable["path"].str.contains("notes.txt").any()
+    listed = files[files["reason"] != ""].set_index("path")
+    assert listed.loc["A/notes.txt", "reason"] == "not a DICOM file"
+    assert (listed["series_uid"] == "").all(), "no series has its images in A/"
 
 
 def test_single_slice_series_of_a_study_are_refused_with_reason(tmp_path):
@@ -96,7 +99,8 @@ def test_single_slice_series_of_a_study_are_refused_with_reason(tmp_path):
                  orientation=(1, 0, 0, 0, 0, -1), header={"PatientID": "C", "StudyInstanceUID": "1.2.3.4"}, seed=3)
     table, cases, _ = build(*scan(tmp_path, progress=False))
     assert sorted(table["status"]) == ["single axial slice: not a volume", "single coronal slice: not a volume"]
-    assert cases.empty
+    assert len(cases) == 1 and cases["refused"].iloc[0].startswith("no series can be analysed: series ")
+    assert "single coronal slice" in cases["refused"].iloc[0] and "single axial slice" in cases["refused"].iloc[0]
 
 
 def test_description_pattern_and_explicit_uid_override_the_choice(tree):
