@@ -55,8 +55,7 @@ def overview_report(cohort_csv, severity: dict[str, float] | None = None,
     """The cohort overview HTML; patient reports are linked as ``<path-safe patient id>.html`` beside it.
 
     Scans the cohort table marks as not analysed (column ``status``) are listed with their reason,
-    and analysed scans with QC warnings (``qc`` = warn) with theirs. Raises :class:`InputError`
-    when no scan at all was analysed.
+    and analysed scans with QC warnings (``qc`` = warn) with theirs.
 
     ``severity``: latest six-zone CT severity score per patient id, when tracking results exist.
     """
@@ -64,9 +63,6 @@ def overview_report(cohort_csv, severity: dict[str, float] | None = None,
     status = table["status"] if "status" in table else pd.Series("ok", index=table.index)
     failed = table.loc[status != "ok"].reindex(columns=["patient_id", "study_date", "failed_step", "reason"])
     table = table[status == "ok"].reset_index(drop=True)
-    if table.empty:
-        raise InputError(cohort_csv, f"no scan could be analysed ({len(failed)} failed, see failures.tsv)"
-                         if len(failed) else "no scan could be analysed: no CT study was found in the input")
     warned = table[table["qc"] == WARN] if "qc" in table else table.iloc[:0]
     warned = warned.reindex(columns=["patient_id", "study_date", "qc", "qc_reasons"])
     links = {p: f"{path_safe(p)}.html" for p in table["patient_id"].unique()}
