@@ -17,6 +17,7 @@ from lungtrack.cli.segment_lungs import segment_or_record
 from lungtrack.ingest.status import read_status, write_status
 from lungtrack.io.images import write_image
 from lungtrack.measure.cohort import BASE_COLUMNS, cohort_table, nothing_analysed
+from lungtrack.measure import qc
 from lungtrack.measure.outcome import case_outcome, failed_record
 from lungtrack.report.overview import overview_report
 from lungtrack.report.patient import patient_report
@@ -194,3 +195,13 @@ def test_config_errors_stop_the_run_at_once(case, snakemake_cmd, tmp_path):
                          text=True)
     assert res.returncode != 0 and expected in res.stdout + res.stderr
     assert "rule train" not in res.stdout + res.stderr and not (tmp_path / "modles").exists()
+
+
+def test_readme_lists_every_qc_rule_with_its_threshold(repo_root):
+    readme = (repo_root / "README.md").read_text()
+    section = readme[readme.index("## Quality control"):readme.index("## What happens to bad input")]
+    for name in ("MIN_LUNG_ML", "MAX_LUNG_ML", "CUT_AREA_MM2", "MIN_SIDE_RATIO", "AIRWAY_LESION_ML",
+                 "AIRWAY_MARGIN_MM", "AIRWAY_HU"):
+        value = getattr(qc, name)
+        shown = f"{value:g}".replace("-", "−")
+        assert re.search(rf"{re.escape(shown)} [^|]*\(`[^|]*{name}", section), (name, shown)
