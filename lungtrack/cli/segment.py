@@ -52,11 +52,13 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from lungtrack.cli.segment_lungs import segment_or_record
     from lungtrack.errors import InputError
-    from lungtrack.io.images import read_image, write_image
+    from lungtrack.io.images import check_image_path, read_image, write_image
     from lungtrack.segment.nnunet import load_model, segment_case, segment_lesions, segment_lungs
 
     if not (args.output or args.lungs or args.lesions):
         raise InputError(args.input, "nothing to write: give OUTPUT, --lungs and/or --lesions")
+    for path in (args.output, args.lungs, args.lesions):
+        check_image_path(path)
     try:
         opts = model_options(args)
     except ValueError as exc:

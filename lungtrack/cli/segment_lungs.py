@@ -53,9 +53,10 @@ def read_ct(path):
 
 
 def run(args) -> int:
-    from lungtrack.io.images import write_image
+    from lungtrack.io.images import check_image_path, write_image
     from lungtrack.segment import segment_lungs
 
+    check_image_path(args.out)
     image = read_ct(args.image)
     start = time.perf_counter()
     if segment_or_record(args, image, lambda: write_image(segment_lungs(image, backend=args.backend), args.out),
