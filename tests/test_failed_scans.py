@@ -205,3 +205,14 @@ def test_readme_lists_every_qc_rule_with_its_threshold(repo_root):
         value = getattr(qc, name)
         shown = f"{value:g}".replace("-", "−")
         assert re.search(rf"{re.escape(shown)} [^|]*\(`[^|]*{name}", section), (name, shown)
+
+
+@pytest.mark.slow
+def test_empty_dicom_dir_says_so_and_exits_non_zero(snakemake_cmd, tmp_path):
+    (tmp_path / "dicom").mkdir()
+    config = {"dicom_dir": str(tmp_path / "dicom"), "results_dir": str(tmp_path / "results")}
+    res = subprocess.run(snakemake_cmd(tmp_path / "run", config, "--cores", "1"), capture_output=True, text=True)
+    assert res.returncode == 1
+    lines = [line for line in res.stderr.splitlines() if "nothing analysed" in line]
+    assert lines == ["lungtrack: nothing analysed: no CT study was found in the input (see ingest/inventory.tsv)"]
+    assert (tmp_path / "results" / "cohort.csv").is_file() and (tmp_path / "results" / "failures.tsv").is_file()
