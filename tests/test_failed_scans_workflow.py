@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pydicom
 import pytest
 
 from lungtrack.phantom.dicom_writer import Study, write_axial_series
@@ -19,15 +20,20 @@ from lungtrack.phantom.dicom_writer import Study, write_axial_series
 pytestmark = pytest.mark.slow
 
 
-def water_cylinder_study(folder, patient_id: str, study_date: str) -> None:
-    """A 96 × 96 × 30 CT (3.5 × 3.5 × 5 mm) of a water cylinder (0 HU) in air (−1000 HU), as DICOM."""
+def water_cylinder_study(folder, like, study_date: str) -> None:
+    """A 96 × 96 × 30 CT (3.5 × 3.5 × 5 mm) of a water cylinder (0 HU) in air (−1000 HU), as DICOM.
+
+    Patient attributes as in the DICOM file ``like`` (the same person, so the study joins their timeline).
+    """
+    header = pydicom.dcmread(like, stop_before_pixels=True)
+    patient_id = header.PatientID
     z, y, x = np.mgrid[:30, :96, :96]
     ct = np.where((y - 48) ** 2 + (x - 48) ** 2 < 40 ** 2, 0, -1000).astype(np.int16)
     ct += np.random.default_rng(0).normal(0, 10, ct.shape).astype(np.int16)
     case = SimpleNamespace(ct=ct, spacing_zyx=(5.0, 3.5, 3.5), origin=(-168.0, -168.0, -75.0))
-    study = Study(patient_id=patient_id, patient_name="WATER^PHANTOM", birth_date="19500101", sex="O",
-                  study_date=study_date, study_time="120000", accession="W1", institution="NOWHERE",
-                  uid_seed=("water", patient_id, study_date))
+    study = Study(patient_id=patient_id, patient_name=str(header.PatientName), birth_date=header.PatientBirthDate,
+                  sex=header.PatientSex, study_date=study_date, study_time="120000", accession="W1",
+                  institution="NOWHERE", uid_seed=("water", patient_id, study_date))
     write_axial_series(case, study, folder)
 
 
@@ -38,7 +44,7 @@ def test_lungless_ct_is_a_failed_row_and_the_rest_completes(snakemake_cmd, tmp_p
     first, second = sorted(p.name for p in (dicom / "LT0002").iterdir())
     middle = (dt.date.fromisoformat(f"{first[:4]}-{first[4:6]}-{first[6:]}") + dt.timedelta(days=2)).strftime("%Y%m%d")
     assert first < middle < second
-    water_cylinder_study(dicom / "LT0002" / middle / "002", "LT0002", middle)
+    water_cylinder_study(dicom / "LT0002" / middle / "002", next((dicom / "LT0002" / first).rglob("*.dcm")), middle)
     config = {"dicom_dir": str(dicom), "results_dir": str(results),
               # an interval that the default 2 pp would call a change reads stable in the CSV and the report alike
               "tracking": {"min_poi_change_pp": 50.0}}
