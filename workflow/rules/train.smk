@@ -52,7 +52,7 @@ def nnunet_args():
 
 
 def nnunet_model_files(wildcards):
-    """The files of nnunet.model (and nnunet.lesion_model) that a prediction reads; a retrained model reruns it.
+    """The files of nnunet.model (and nnunet.lesion_model) that a prediction reads (tracked as its inputs).
 
     None with the threshold backend. Stops the run, naming the key and the path, when a model folder
     does not exist (rule all asks first, so that a run stops before the inventory).
