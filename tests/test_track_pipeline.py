@@ -13,7 +13,7 @@ from lungtrack.measure.metrics import measure_case
 from lungtrack.report.patient import patient_report
 from lungtrack.track.pipeline import TrackingOptions, track_patient
 
-SPACING_MM = 2.5
+SPACING_MM = 4.0  # lungs of about 1500 mL: a plausible adult volume for quality control
 SHAPE = (40, 48, 64)  # z, y, x
 LUNG_CENTRES = {1: (20, 24, 16), 2: (20, 24, 47)}  # right, left (z, y, x)
 LUNG_AXES = (16, 16, 11)

@@ -3,6 +3,8 @@
 import logging
 import time
 
+from lungtrack.cli.segment_lungs import add_status_argument
+
 log = logging.getLogger(__name__)
 
 
@@ -44,9 +46,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lungs", help="also write lungs (1 right, 2 left) here")
     parser.add_argument("--lesions", help="also write lesions (1 GGO, 2 consolidation) here")
     add_model_arguments(parser)
+    add_status_argument(parser)
 
 
 def run(args) -> int:
+    from lungtrack.cli.segment_lungs import segment_or_record
     from lungtrack.errors import InputError
     from lungtrack.io.images import check_image_path, read_image, write_image
     from lungtrack.segment.nnunet import load_model, segment_case, segment_lesions, segment_lungs
@@ -61,17 +65,21 @@ def run(args) -> int:
         raise InputError(args.model, str(exc)) from None
     image = read_image(args.input)
     start = time.perf_counter()
-    if args.output:
-        net = load_model(args.model, args.device, tuple(args.folds) if args.folds else None, args.mirroring,
-                         args.step_size, args.workers)
-        write_image(net.predict(image), args.output)
-    if args.lungs and args.lesions:
-        lungs, lesions = segment_case(image, **opts)
-        write_image(lungs, args.lungs)
-        write_image(lesions, args.lesions)
-    elif args.lungs:
-        write_image(segment_lungs(image, **opts), args.lungs)
-    elif args.lesions:
-        write_image(segment_lesions(image, None, **opts), args.lesions)
-    log.info("segmented %s with %s in %.1f s", args.input, args.model, time.perf_counter() - start)
+
+    def segment():
+        if args.output:
+            net = load_model(args.model, args.device, tuple(args.folds) if args.folds else None, args.mirroring,
+                             args.step_size, args.workers)
+            write_image(net.predict(image), args.output)
+        if args.lungs and args.lesions:
+            lungs, lesions = segment_case(image, **opts)
+            write_image(lungs, args.lungs)
+            write_image(lesions, args.lesions)
+        elif args.lungs:
+            write_image(segment_lungs(image, **opts), args.lungs)
+        elif args.lesions:
+            write_image(segment_lesions(image, None, **opts), args.lesions)
+
+    if segment_or_record(args, image, segment, [p for p in (args.output, args.lungs, args.lesions) if p]):
+        log.info("segmented %s with %s in %.1f s", args.input, args.model, time.perf_counter() - start)
     return 0

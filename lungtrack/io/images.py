@@ -51,6 +51,13 @@ def array_like(array: np.ndarray, reference: sitk.Image, dtype=None) -> sitk.Ima
     return image
 
 
+def empty_labels(reference: sitk.Image) -> sitk.Image:
+    """An all-zero uint8 label map on the grid of ``reference``."""
+    image = sitk.Image(reference.GetSize(), sitk.sitkUInt8)
+    image.CopyInformation(reference)
+    return image
+
+
 def voxel_volume_ml(image: sitk.Image) -> float:
     """Volume of one voxel in mL (spacing in mm; 1 mL = 1000 mm³)."""
     return float(np.prod(image.GetSpacing())) / 1000.0

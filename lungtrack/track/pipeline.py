@@ -125,12 +125,23 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
                   lobes_dir=None) -> dict:
     """Track one patient's scans (any order; the earliest is the baseline) and write the results.
 
-    Returns the content of ``tracking.json``.
+    Only the analysed scans are tracked: a metrics record whose status is failed (segmentation or
+    QC failed, :mod:`lungtrack.measure.outcome`) is left out, and the next scan is compared with the
+    last analysed one. With none analysed, the outputs are written empty. Returns the content of
+    ``tracking.json``.
     """
     metrics_paths = [Path(p) for p in metrics_paths]
     table, records = load_patient(metrics_paths, patient_id)
     path_of = {json.loads(p.read_text())["timepoint"]: p for p in metrics_paths}
     out_dir = Path(out_dir)
+    skipped = len(metrics_paths) - len(records)
+    if skipped:
+        log.info("%s: %d of %d scans not analysed (status failed), left out", patient_id, skipped, len(metrics_paths))
+    if not records:
+        return _write_results(out_dir, {"patient_id": patient_id, "baseline": None,
+                                        "settings": {**asdict(options), "lobes": bool(lobes_dir)}, "zones": ZONES,
+                                        "registration": [], "lesions": [], "regions": [], "slices": [],
+                                        "warnings": [], "lobes_used": False})
     new_id = lesion_ids()
     lesion_rows, region_rows, registration, warnings, transforms = [], [], [], [], []
     lesion_profile = None
@@ -192,12 +203,6 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
              for i, (r, t) in enumerate(zip(records, transforms, strict=True)))
     slices = _write_slices(scans, baseline, levels, out_dir)
 
-    lesions_table = pd.DataFrame(lesion_rows, columns=["lesion_id", "study_date", "timepoint", "event", "volume_ml",
-                                                       "mean_hu", "lung", "zone", "related"])
-    with atomic_path(out_dir / "lesions.csv") as tmp:
-        lesions_table.to_csv(tmp, index=False, float_format="%.4f")
-    with atomic_path(out_dir / "regions.csv") as tmp:
-        pd.DataFrame(region_rows).to_csv(tmp, index=False, float_format="%.4f")
     result = {
         "patient_id": patient_id,
         "baseline": baseline.timepoint,
@@ -210,7 +215,19 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
         "warnings": warnings,
         "lobes_used": any(r["metric"] == "lobe_severity_total" for r in region_rows),
     }
-    write_text(out_dir / "tracking.json", json.dumps(result, indent=1) + "\n")
+    _write_results(out_dir, result)
     log.info("%s: %d scans, %d lesion rows, %d new, %d resolved -> %s", patient_id, len(records), len(lesion_rows),
              sum(r["event"] == "new" for r in lesion_rows), sum(r["event"] == "resolved" for r in lesion_rows), out_dir)
+    return result
+
+
+def _write_results(out_dir: Path, result: dict) -> dict:
+    """Write lesions.csv, regions.csv and, last, tracking.json from the tracking ``result``; return it."""
+    lesions_table = pd.DataFrame(result["lesions"], columns=["lesion_id", "study_date", "timepoint", "event",
+                                                             "volume_ml", "mean_hu", "lung", "zone", "related"])
+    with atomic_path(out_dir / "lesions.csv") as tmp:
+        lesions_table.to_csv(tmp, index=False, float_format="%.4f")
+    with atomic_path(out_dir / "regions.csv") as tmp:
+        pd.DataFrame(result["regions"]).to_csv(tmp, index=False, float_format="%.4f")
+    write_text(out_dir / "tracking.json", json.dumps(result, indent=1) + "\n")
     return result
