@@ -101,7 +101,7 @@ def test_registration_recovers_the_shift(tracked):
     (reg,) = result["registration"]
     assert reg["dice_lungs_before"] < 0.85
     assert reg["dice_lungs_after"] > 0.97
-    transform = sitk.ReadTransform(str(folder / "tracking" / "transforms" / "20200409_to_baseline.tfm"))
+    transform = sitk.ReadTransform(str(folder / "tracking" / "transforms" / "20200409_to_baseline.h5"))
     moved = np.subtract(transform.TransformPoint((0.0, 0.0, 0.0)), (0.0, 0.0, 0.0))
     np.testing.assert_allclose(moved, np.multiply(SHIFT[::-1], SPACING_MM), atol=1.0)  # (x, y, z) mm
 

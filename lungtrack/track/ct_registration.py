@@ -19,6 +19,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from lungtrack.evaluate.overlap import dice
+from lungtrack.track import settings
 from lungtrack.track.registration import register_lungs
 
 #: Voxel size (mm) of the fit at each level, coarse to fine (per axis, never finer than the scan).
@@ -37,6 +38,8 @@ LESION_MARGIN_MM = 4.0
 MAX_DICE_LOSS = 0.02
 #: Grid spacing (mm) on which the Jacobian determinant and the lung Dice of the fit are checked.
 CHECK_SPACING_MM = 4.0
+#: Every registration method: the outline fits, and ``intensity`` (affine outline fit, then demons on the CT).
+METHODS = settings.REGISTRATION_METHODS
 
 
 @dataclass
@@ -45,9 +48,9 @@ class Registration:
 
     ``method``: the method asked for; ``used``: the one whose transform is returned (``affine``
     when the intensity refinement was refused); ``quality``: ``metric`` (mean squared HU
-    difference after the fit, HU²), ``dice_lungs_fit`` (lung Dice, 0–1, on a 4 mm grid),
-    ``jacobian_min`` / ``jacobian_max`` (determinant range over the baseline lungs) and
-    ``refused`` (why the refinement was not kept; empty when it was).
+    difference after the intensity fit, HU²; None for the outline fits), ``jacobian_min`` /
+    ``jacobian_max`` (determinant range over the baseline lungs) and ``refused`` (why the
+    intensity refinement was not kept; empty when it was).
     """
 
     transform: sitk.Transform
@@ -142,8 +145,7 @@ def register_ct(baseline_ct: sitk.Image, baseline_lungs: sitk.Image, baseline_le
                 follow_up_ct: sitk.Image, follow_up_lungs: sitk.Image, follow_up_lesions: sitk.Image) -> Registration:
     """Affine outline fit refined by demons on the CT inside the lungs (see the module docstring).
 
-    CTs in HU; lungs and lesions are label maps on their CT's grid (> 0 = lung, lesion). The
-    quality's lung Dice is measured on a ``CHECK_SPACING_MM`` grid.
+    CTs in HU; lungs and lesions are label maps on their CT's grid (> 0 = lung, lesion).
     """
     affine = register_lungs(baseline_lungs, follow_up_lungs, "affine")
     finest = LEVEL_SPACING_MM[-1]
@@ -164,14 +166,28 @@ def register_ct(baseline_ct: sitk.Image, baseline_lungs: sitk.Image, baseline_le
     affine_dice = _coarse_dice(baseline_lungs, follow_up_lungs, affine)
     dice_after = _coarse_dice(baseline_lungs, follow_up_lungs, refined)
     jac_min, jac_max = jacobian_range(refined, baseline_lungs)
-    quality = {"metric": metric, "dice_lungs_fit": dice_after, "jacobian_min": jac_min, "jacobian_max": jac_max,
-               "refused": ""}
+    quality = {"metric": metric, "jacobian_min": jac_min, "jacobian_max": jac_max, "refused": ""}
     if jac_min <= 0:
         quality["refused"] = f"the deformation folds (Jacobian determinant {jac_min:.2f})"
     elif dice_after < affine_dice - MAX_DICE_LOSS:
         quality["refused"] = f"lung Dice fell from {affine_dice:.3f} to {dice_after:.3f}"
     if quality["refused"]:
         jac = float(np.linalg.det(np.reshape(affine.GetMatrix(), (3, 3))))
-        quality.update(dice_lungs_fit=affine_dice, jacobian_min=jac, jacobian_max=jac)
+        quality.update(jacobian_min=jac, jacobian_max=jac)
         return Registration(affine, "intensity", "affine", quality)
     return Registration(refined, "intensity", "intensity", quality)
+
+
+def register_scans(baseline: tuple, follow_up: tuple, method: str) -> Registration:
+    """Register a follow-up to the baseline by ``method`` (one of ``METHODS``).
+
+    ``baseline``, ``follow_up``: (CT in HU, lung labels, lesion labels), the labels on their CT's grid.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown registration method {method!r}; choose one of {METHODS}")
+    if method == "intensity":
+        return register_ct(*baseline, *follow_up)
+    transform = register_lungs(baseline[1], follow_up[1], method)
+    jac_min, jac_max = jacobian_range(transform, baseline[1])
+    return Registration(transform, method, method, {"metric": None, "jacobian_min": jac_min, "jacobian_max": jac_max,
+                                                    "refused": ""})
