@@ -27,7 +27,7 @@ LEVEL_SPACING_MM = (6.0, 3.0)
 #: Demons iterations per level.
 ITERATIONS = 30
 #: Gaussian smoothing of the displacement field after each demons iteration (voxels of the level).
-FIELD_SIGMA = 1.5
+FIELD_SIGMA = 2.0
 #: HU window of the fit: air to soft tissue; vessels and airway walls are the lung's landmarks.
 HU_RANGE = (-1000.0, 0.0)
 #: The fit region reaches this far (mm) beyond the baseline lung surface.
