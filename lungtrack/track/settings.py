@@ -18,6 +18,6 @@ MIN_LESION_ML = 0.05
 #: ``bspline`` (rigid, affine, then a B-spline deformation), all fitted to the lung outline; or
 #: ``intensity`` (affine, then a deformation fitted to the CT inside the lungs).
 REGISTRATION_METHODS = ("rigid", "affine", "bspline", "intensity")
-REGISTRATION = "affine"
+REGISTRATION = "intensity"
 #: Lung volume change (%) between consecutive scans above which the report warns about breath-hold.
 LUNG_VOLUME_WARNING_PCT = 15.0
