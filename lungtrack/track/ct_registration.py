@@ -133,10 +133,15 @@ def _demons(fixed: sitk.Image, moving: sitk.Image) -> tuple[sitk.Image, float]:
     return sitk.Resample(field, fixed, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkVectorFloat64), metric
 
 
-def _coarse_dice(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image, transform: sitk.Transform) -> float:
-    """Lung Dice (0–1) on a ``CHECK_SPACING_MM`` grid: fast enough to judge a refinement against the affine fit."""
-    fixed = _binned_mask(baseline_lungs, _factors(baseline_lungs, CHECK_SPACING_MM))
-    moving = _binned_mask(follow_up_lungs, _factors(follow_up_lungs, CHECK_SPACING_MM))
+def _check_masks(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image) -> tuple[sitk.Image, sitk.Image]:
+    """Both lung masks binned to about ``CHECK_SPACING_MM``, for judging fits by their lung Dice."""
+    return (_binned_mask(baseline_lungs, _factors(baseline_lungs, CHECK_SPACING_MM)),
+            _binned_mask(follow_up_lungs, _factors(follow_up_lungs, CHECK_SPACING_MM)))
+
+
+def _coarse_dice(masks: tuple[sitk.Image, sitk.Image], transform: sitk.Transform) -> float:
+    """Lung Dice (0–1) of the ``_check_masks``: fast enough to judge a refinement against the affine fit."""
+    fixed, moving = masks
     warped = sitk.Resample(moving, fixed, transform, sitk.sitkNearestNeighbor, 0)
     return dice(sitk.GetArrayViewFromImage(fixed) > 0, sitk.GetArrayViewFromImage(warped) > 0)
 
@@ -163,8 +168,8 @@ def register_ct(baseline_ct: sitk.Image, baseline_lungs: sitk.Image, baseline_le
     field, metric = _demons(fixed, moved)
     # Composite transforms apply their last transform first: the demons field, then the affine fit.
     refined = sitk.CompositeTransform([affine, sitk.DisplacementFieldTransform(field)])
-    affine_dice = _coarse_dice(baseline_lungs, follow_up_lungs, affine)
-    dice_after = _coarse_dice(baseline_lungs, follow_up_lungs, refined)
+    masks = _check_masks(baseline_lungs, follow_up_lungs)
+    affine_dice, dice_after = _coarse_dice(masks, affine), _coarse_dice(masks, refined)
     jac_min, jac_max = jacobian_range(refined, baseline_lungs)
     quality = {"metric": metric, "jacobian_min": jac_min, "jacobian_max": jac_max, "refused": ""}
     if jac_min <= 0:
