@@ -23,9 +23,9 @@ from lungtrack.report.data import load_patient
 from lungtrack.report.slices import crop_box, slice_png
 from lungtrack.segment.orientation import to_canonical
 from lungtrack.track import settings
+from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
 from lungtrack.track.regions import ZONES, lobe_measures, zone_measures
-from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.registration import identity, lung_dice, warp_image, warp_labels, write_transform
 
 log = logging.getLogger("lungtrack.track")
