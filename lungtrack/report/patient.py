@@ -24,8 +24,8 @@ _CHANGE_COLUMNS = {
     "lesion_volume_change_pct": "lesion volume change (%)", "call": "call",
 }
 _REGISTRATION_COLUMNS = {
-    "study_date": "study date", "method": "registration", "dice_lungs_before": "Dice lungs before",
-    "dice_lungs_after": "Dice lungs after",
+    "study_date": "study date", "method": "registration", "used": "fit used", "dice_lungs_before": "Dice lungs before",
+    "dice_lungs_after": "Dice lungs after", "jacobian_min": "Jacobian min", "jacobian_max": "Jacobian max",
 }
 
 
