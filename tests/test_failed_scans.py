@@ -201,7 +201,7 @@ def test_readme_lists_every_qc_rule_with_its_threshold(repo_root):
     readme = (repo_root / "README.md").read_text()
     section = readme[readme.index("## Quality control"):readme.index("## What happens to bad input")]
     for name in ("MIN_LUNG_ML", "MAX_LUNG_ML", "CUT_AREA_MM2", "MIN_SIDE_RATIO", "AIRWAY_LESION_ML",
-                 "AIRWAY_MARGIN_MM", "AIRWAY_HU"):
+                 "AIRWAY_MARGIN_MM", "AIRWAY_HU", "MAX_PIXEL_MM", "MAX_SLICE_MM"):
         value = getattr(qc, name)
         shown = f"{value:g}".replace("-", "−")
         assert re.search(rf"{re.escape(shown)} [^|]*\(`[^|]*{name}", section), (name, shown)
