@@ -10,6 +10,8 @@ def add_arguments(parser):
     parser.add_argument("--sidecar", help="conversion sidecar JSON (patient, date, acquisition facts)")
     parser.add_argument("--ref-lungs", help="reference lung mask (non-zero = lung), any grid")
     parser.add_argument("--ref-lesions", help="reference lesion mask (1 GGO, 2 consolidation), any grid")
+    parser.add_argument("--lobes", help="lobe labels on the image grid (1 right upper, 2 right middle, 3 right lower,"
+                                        " 4 left upper, 5 left lower): adds POI and CT severity score per lobe")
     parser.add_argument("--out", required=True, help="metrics JSON to write")
 
 
@@ -19,7 +21,8 @@ def run(args) -> int:
     from lungtrack.io.atomic import write_text
     from lungtrack.measure.metrics import measure_case
 
-    record = measure_case(args.image, args.lungs, args.lesions, args.sidecar, args.ref_lungs, args.ref_lesions)
+    record = measure_case(args.image, args.lungs, args.lesions, args.sidecar, args.ref_lungs, args.ref_lesions,
+                          args.lobes)
     write_text(args.out, json.dumps(record, indent=2, allow_nan=True) + "\n")
     logging.getLogger("lungtrack.measure").info(
         "%s %s: lung %.0f mL, lesion %.1f mL, POI %.2f %%",

@@ -11,6 +11,7 @@ from lungtrack.evaluate.overlap import dice
 from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
+from lungtrack.track.regions import lobe_measures
 
 
 def _label_array(path, image: sitk.Image) -> np.ndarray:
@@ -49,8 +50,21 @@ def reference_metrics(image: sitk.Image, lungs, lesions, measured: dict, ref_lun
     return out
 
 
-def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lungs=None, ref_lesions=None) -> dict:
-    """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, see README)."""
+def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
+    """``{"lobes": {lobe: {lung_ml, lesion_ml, poi, severity}}, "lobe_severity_total": 0-25}`` of a lobe map
+    (1..5, ``lungtrack.track.regions.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
+    rows = lobe_measures(lobes, lesions, voxel_ml)
+    per_lobe = {}
+    for row in rows:
+        if row["region"] != "all":
+            per_lobe.setdefault(row["region"], {})[row["metric"]] = row["value"]
+    return {"lobes": per_lobe, "lobe_severity_total": int(rows[-1]["value"])}
+
+
+def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lungs=None, ref_lesions=None,
+                 lobes_path=None) -> dict:
+    """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, see README); with a lobe map
+    (``lobes_path``), POI and CT severity score per lobe (:func:`lobe_metrics`)."""
     image = read_image(image_path)
     lungs = _label_array(lungs_path, image)
     lesions = _label_array(lesions_path, image)
@@ -65,4 +79,7 @@ def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lu
         "acquisition": acquisition,
         "paths": {"image": str(image_path), "lungs": str(lungs_path), "lesions": str(lesions_path)},
     }
+    if lobes_path:
+        record.update(lobe_metrics(_label_array(lobes_path, image), lesions, voxel_volume_ml(image)))
+        record["paths"]["lobes"] = str(lobes_path)
     return record

@@ -7,10 +7,12 @@ rule measure:
         sidecar=out("images", "{patient}", "{timepoint}.json"),
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+        lobes=lambda wc: lobe_map(wc.patient, wc.timepoint),
     output:
         metrics=out("metrics", "{patient}", "{timepoint}.json"),
     params:
         reference=reference_args,
+        lobes=lambda wc, input: f"--lobes {input.lobes}" if input.lobes else "",
     resources:
         mem_mb=3000,
         runtime=10,
@@ -20,7 +22,7 @@ rule measure:
         log("measure", "{patient}", "{timepoint}"),
     shell:
         "lungtrack measure {input.image} {input.lungs} {input.lesions} --sidecar {input.sidecar}"
-        " {params.reference} --out {output.metrics} > {log} 2>&1"
+        " {params.reference} {params.lobes} --out {output.metrics} > {log} 2>&1"
 
 
 rule cohort:

@@ -1,8 +1,29 @@
 # nnU-Net models: `snakemake train` trains one and installs it at nnunet.model; with
-# segmentation.backend nnunet, one job per CT predicts its lungs and lesions with it.
+# segmentation.backend nnunet, one job per CT predicts its lungs and lesions (and lobes) with it.
+from snakemake.exceptions import WorkflowError
+
+from lungtrack.errors import InputError
+from lungtrack.segment.nnunet import gives_lobes
+from lungtrack.segment.nnunet.presets import preset_folder
 
 NNUNET = config["nnunet"]
 TRAINING = config["training"]
+NNUNET_BACKEND = config["segmentation"]["backend"] == "nnunet"
+
+
+def nnunet_model():
+    """The model folder the segment rule reads: a preset's folder in its weights folder, else nnunet.model."""
+    if not (NNUNET_BACKEND and NNUNET["preset"]):
+        return NNUNET["model"]
+    try:
+        return str(preset_folder(NNUNET["preset"], NNUNET["model"]))
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+NNUNET_MODEL = nnunet_model()
+# Whether the model gives lobes (decided when the workflow is read): masks/<p>/<tp>_lobes.nii.gz then.
+NNUNET_LOBES = NNUNET_BACKEND and gives_lobes(NNUNET_MODEL, NNUNET["labels"], NNUNET["preset"])
 
 
 def training_inputs(wildcards):
@@ -29,6 +50,8 @@ def training_args():
     net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
     if t["target_spacing_mm"] is not None:
         net.append("--target-spacing " + " ".join(str(s) for s in t["target_spacing_mm"]))
+    if t["window"] is not None:
+        net.append("--window " + " ".join(str(v) for v in t["window"]))
     return " ".join(source + net)
 
 
@@ -36,6 +59,8 @@ def nnunet_args():
     """lungtrack segment options from the nnunet section."""
     n = NNUNET
     args = [f"--device {n['device']} --step-size {n['step_size']}"]
+    if n["preset"]:
+        args.append(f"--preset {n['preset']}")
     if n["lesion_model"]:
         args.append(f"--lesion-model {n['lesion_model']}")
     for key, flag in (("labels", "--labels"), ("lesion_labels", "--lesion-labels")):
@@ -78,12 +103,14 @@ if config["segmentation"]["backend"] == "nnunet":
     rule segment_nnunet:
         input:
             image=out("images", "{patient}", "{timepoint}.nii.gz"),
-            model=NNUNET["model"],
+            model=NNUNET_MODEL,
         output:
             lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
             lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+            **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
         params:
             args=nnunet_args(),
+            lobes=lambda wc, output: f"--lobes {output.lobes}" if NNUNET_LOBES else "",
         threads: NNUNET["workers"]
         resources:
             gpu=1 if NNUNET["device"] == "cuda" else 0,
@@ -100,4 +127,4 @@ if config["segmentation"]["backend"] == "nnunet":
             # the image first: --labels and --folds take several values; --workers from threads, not
             # params, so that a new worker count does not segment every CT again
             "lungtrack segment {input.image} --model {input.model} --workers {threads} {params.args}"
-            " --lungs {output.lungs} --lesions {output.lesions} > {log} 2>&1"
+            " --lungs {output.lungs} --lesions {output.lesions} {params.lobes} > {log} 2>&1"

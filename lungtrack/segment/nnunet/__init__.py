@@ -6,7 +6,7 @@ before loading it; ``NnunetModel`` predicts a model's raw label map of any image
 """
 
 from lungtrack.segment.nnunet.model import NnunetModel, load_model
-from lungtrack.segment.nnunet.segment import check_model, segment_all, segment_case, segment_lesions, segment_lungs
+from lungtrack.segment.nnunet.segment import check_model, gives_lobes, segment_all, segment_case, segment_lesions, segment_lungs
 
-__all__ = ["NnunetModel", "check_model", "load_model", "segment_all", "segment_case", "segment_lesions",
+__all__ = ["NnunetModel", "check_model", "gives_lobes", "load_model", "segment_all", "segment_case", "segment_lesions",
            "segment_lungs"]

@@ -48,6 +48,21 @@ def check_model(model, labels=None, preset=None, need: str = "lungs", hu: bool =
     return info, mapping
 
 
+def gives_lobes(model, labels=None, preset=None) -> bool:
+    """Whether the model gives lobes: its preset, ``labels`` or dataset.json names the five lobe roles.
+
+    A model folder that does not exist yet (to be trained) gives none.
+    """
+    if preset:
+        return roles.has_lobes(preset_spec(preset)["labels"])
+    if labels:
+        return roles.has_lobes(labels)
+    try:
+        return roles.has_lobes({name: [value] for name, value in inspect_model(str(model)).labels.items()})
+    except InputError:
+        return False
+
+
 def windowed(volume: sitk.Image, window) -> sitk.Image:
     """HU mapped linearly to 0-255 between ``window`` (lo, hi) HU, clipped (as 8-bit slices are made)."""
     lo, hi = window
