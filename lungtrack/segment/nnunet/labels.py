@@ -40,7 +40,7 @@ def label_map(model_labels: dict, configured: dict | None, where) -> dict:
         unknown = set(configured) - set(ROLES)
         if unknown:
             raise InputError(where, f"unknown label role(s) {sorted(unknown)}; roles are {list(ROLES)}")
-        mapping = {role: [_value(v, model_labels, where) for v in np.atleast_1d(values)]
+        mapping = {role: [_value(v, model_labels, where) for v in (values if isinstance(values, list) else [values])]
                    for role, values in configured.items()}
     else:
         mapping = {name: [value] for name, value in model_labels.items() if name in ROLES}
