@@ -19,6 +19,7 @@ from lungtrack.segment.nnunet import labels as roles
 from lungtrack.segment.nnunet.check import inspect_model
 from lungtrack.segment.nnunet.presets import preset_folder, presets
 from lungtrack.segment.nnunet.segment import windowed
+from lungtrack.train.nnunet_training import TrainingOptions, lungtrack_plans
 from totalseg_model import DATASET, MODEL, PART1_LABELS
 
 LOBES = {"lobe_right_upper": [1], "lobe_right_middle": [2], "lobe_right_lower": [3], "lobe_left_upper": [4],
@@ -107,6 +108,15 @@ def test_models_for_other_images_are_refused_with_the_reason(tmp_path):
     assert info.window == (-1250.0, 250.0) and info.is_2d
     cascade = _model(tmp_path / "c" / "nnUNetTrainer__nnUNetPlans__3d_cascade_fullres", lung)
     assert inspect_model(str(cascade)).normalization == ("CTNormalization",)  # inherited from 3d_fullres
+
+
+def test_training_records_the_window_of_its_slices_in_the_plans():
+    plans = {"plans_name": "nnUNetPlans", "configurations": {"2d": {"architecture": {"arch_kwargs": {
+        "features_per_stage": [32, 64]}}}}}
+    out = lungtrack_plans(plans, TrainingOptions(configuration="2d", window=(-1250, 250), augmentation=False))
+    assert out["lungtrack_training"]["window"] == [-1250.0, 250.0] and not out["lungtrack_training"]["augmentation"]
+    with pytest.raises(InputError, match="lower HU bound must be below the upper"):
+        lungtrack_plans(plans, TrainingOptions(configuration="2d", window=(250, -1250)))
 
 
 def test_window_maps_hu_to_0_255():
