@@ -13,6 +13,7 @@ include: "workflow/rules/measure.smk"
 include: "workflow/rules/track.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:
@@ -22,3 +23,4 @@ rule all:
         cohort_csv=out("cohort.csv"),
         reports=patient_reports,
         overview=out("reports", "index.html"),
+        dicom=dicom_exports,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs lungtrack's whole test suite on a fresh Debian machine: installs the system packages the
-# tests drive for real (headless Chromium for the reports, Slurm + munge for the cluster test),
+# tests drive for real (headless Chromium for the reports, Slurm + munge for the cluster test,
+# dicom3tools' dciodvfy for the DICOM export),
 # a virtual environment with lungtrack and its test extras in .venv, then pytest on 2 workers.
 # Usage (from the repository root, as root or with sudo rights for apt): bash tests/run.sh [pytest args]
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null || need+=(chromium chromium-driver)
 command -v slurmctld >/dev/null || need+=(slurmctld slurmd slurm-client munge)
+command -v dciodvfy >/dev/null || need+=(dicom3tools)
 if [ ${#need[@]} -gt 0 ]; then
     SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
     $SUDO apt-get update -qq

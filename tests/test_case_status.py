@@ -46,7 +46,7 @@ def test_check_writes_ok_then_failed_with_the_reason_and_no_folder_names(tmp_pat
     assert _check(tmp_path, dicom, case, status) == 0  # a bad series is a result, not a crash
     record = read_status(status)
     assert record["status"] == "failed" and record["failed_step"] == "convert"
-    assert record["reason"].startswith(f"study/{paths[3].name}: ") and "pixel data" in record["reason"]
+    assert record["reason"].startswith(f"{paths[3].name}: ") and "pixel data" in record["reason"]
     assert "Doe" not in record["reason"] and str(tmp_path) not in record["reason"]
 
 

@@ -9,6 +9,7 @@ import SimpleITK as sitk
 from lungtrack.cli import main
 from lungtrack.errors import InputError
 from lungtrack.ingest.convert import Policy, convert
+from lungtrack.ingest.privacy import file_key
 from lungtrack.ingest.writer import axial_positions, write_series
 
 SPACING_XY = (0.8, 0.6)  # DICOM PixelSpacing: between rows (y), between columns (x), mm
@@ -125,7 +126,7 @@ def test_missing_slice_refused_names_the_gap(tmp_path):
 
 def _write_bad(kind, folder):
     """Series that must be refused, and the phrase of the reason."""
-    flat = np.zeros((3, 8, 8), np.int16)
+    flat = np.full((3, 8, 8), -1000, np.int16)
     if kind == "single slice":
         return write_series(folder, flat[:1], axial_positions(1, 1.0)), "single axial slice: not a volume"
     if kind == "coronal":
@@ -166,7 +167,7 @@ def test_cli_writes_image_and_sidecar(tmp_path):
     out, side = tmp_path / "ct.nii.gz", tmp_path / "ct.json"
     assert main(["convert", str(tmp_path / "dicom"), str(out), "--sidecar", str(side)]) == 0
     info = json.loads(side.read_text())
-    assert info["patient_id"] == "P_7" and info["study_date"] == "2020-03-01" and info["timepoint"] == "20200301"
+    assert info["patient_id"] == file_key("P/7") and info["patient_id"].startswith("P_7-") and info["study_date"] == "2020-03-01" and info["timepoint"] == "20200301"
     assert info["size"] == [12, 10, 12] and info["spacing_mm"] == pytest.approx([0.6, 0.8, 1.25])
     assert info["series_description"] == "LUNG 1.25" and info["kernel"] == "B30f"
     assert info["resampled"] is False and info["warnings"] == [] and info["tilt_deg"] == 0.0
@@ -174,7 +175,7 @@ def test_cli_writes_image_and_sidecar(tmp_path):
 
 
 def test_folder_with_several_series_needs_series_uid(tmp_path, capsys):
-    flat = np.zeros((3, 8, 8), np.int16)
+    flat = np.full((3, 8, 8), -1000, np.int16)
     write_series(tmp_path / "a", flat, axial_positions(3, 1.0), header={"SeriesInstanceUID": "1.2.3.1"})
     write_series(tmp_path / "b", flat, axial_positions(3, 2.0), header={"SeriesInstanceUID": "1.2.3.2"}, seed=1)
     assert main(["convert", str(tmp_path), str(tmp_path / "x.nii.gz")]) == 2

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from lungtrack.ingest.privacy import path_safe, pseudonym
+from lungtrack.ingest.privacy import path_safe, patient_key, pseudonym
 from lungtrack.ingest.writer import axial_positions, write_series
 
 SECRETS = {
@@ -60,7 +60,7 @@ def test_no_identifying_header_in_outputs_or_logs(dicom, tmp_path, pseudonymize)
     texts = [logs, *outputs_text(out)]
     for secret in SECRETS.values():
         assert not any(secret in text or secret.split("^")[0] in text for text in texts), secret
-    expected = pseudonym(MRN, "pepper") if pseudonymize else path_safe(MRN)
+    expected = pseudonym(MRN, "pepper") if pseudonymize else patient_key(MRN)
     assert f'"patient_id": "{expected}"' in (out / "image.json").read_text()
     assert f'"patient_id": "{expected}"' in (out / "direct.json").read_text()
     if pseudonymize:

@@ -7,6 +7,9 @@ import pandas as pd
 import SimpleITK as sitk
 
 from lungtrack.cli import main
+from lungtrack.ingest.privacy import patient_key
+
+A1 = patient_key("A 1")  # 'A_1-<hash>': cleaned, so suffixed with a hash of the ID itself
 
 
 def write_volume(path, low=-1000.0, dtype=np.float32):
@@ -28,12 +31,12 @@ def test_sample_sheet_to_cases_and_copied_volumes(tmp_path):
                  "--cases", str(out / "cases.tsv")]) == 0
     cases = pd.read_csv(out / "cases.tsv", sep="\t", dtype=str)
     assert cases[["patient_id", "study_date", "timepoint"]].values.tolist() == [
-        ["B", "2020-03-01", "20200301"], ["A_1", "2020-03-02", "20200302"], ["A_1", "2020-03-02", "20200302_2"]]
+        ["B", "2020-03-01", "20200301"], [A1, "2020-03-02", "20200302"], [A1, "2020-03-02", "20200302_2"]]
     second = cases.iloc[2]
     image, side = tmp_path / "img.nii.gz", tmp_path / "img.json"
     assert main(["convert", second["path"], str(image), "--sidecar", str(side), "--cases", str(out / "cases.tsv")]) == 0
     info = json.loads(side.read_text())
-    assert (info["patient_id"], info["timepoint"], info["size"]) == ("A_1", "20200302_2", [6, 5, 4])
+    assert (info["patient_id"], info["timepoint"], info["size"]) == (A1, "20200302_2", [6, 5, 4])
     copied = sitk.ReadImage(str(image))
     assert copied.GetPixelID() == sitk.sitkInt16 and copied.GetOrigin() == (1.0, 2.0, 3.0)
 
@@ -52,4 +55,4 @@ def test_sheet_with_missing_column_or_file_is_refused(tmp_path, capsys):
     assert "lacks column(s) study_date" in capsys.readouterr().err
     sheet.write_text("patient_id\tstudy_date\tpath\nA\t2020-01-01\tmissing.nii.gz\n")
     assert main(["inventory", str(sheet), str(tmp_path / "inv.tsv")]) == 2
-    assert "1 volume(s) do not exist" in capsys.readouterr().err
+    assert "line 2: volume missing.nii.gz does not exist" in capsys.readouterr().err

@@ -6,7 +6,8 @@ import pytest
 
 from lungtrack.cli import main
 from lungtrack.ingest.headers import scan
-from lungtrack.ingest.inventory import Rules, build
+from lungtrack.errors import InputError
+from lungtrack.ingest.inventory import Rules, build, series_files
 from lungtrack.ingest.writer import axial_positions, write_series
 
 STUDY_A1 = "1.2.826.0.1.3680043.8.498.101"
@@ -85,8 +86,25 @@ def test_unreadable_files_are_listed_and_skipped(inventory):
     skipped = table[table["series_uid"].isna()].set_index("path")["status"]
     assert skipped["A/notes.txt"] == "skipped: not a DICOM file"
     assert skipped["A/broken.dcm"].startswith("skipped: ")
-    assert len(files) == 4 * (1 + 12 + 12 + 1)
-    assert not files["path"].str.contains("notes.txt").any()
+    readable = files[files["reason"] == ""]
+    assert len(readable) == 4 * (1 + 12 + 12 + 1) and not readable["path"].str.contains("notes.txt").any()
+    listed = files[files["reason"] != ""].set_index("path")
+    assert listed.loc["A/notes.txt", "reason"] == "not a DICOM file"
+    assert (listed["series_uid"] == "").all(), "no series has its images in A/"
+
+
+def test_series_files_lists_images_and_refuses_a_series_with_an_unreadable_file(tmp_path):
+    rows = [("1.2.3", "P/s3/IM1", ""), ("1.2.3", "P/s3/IM2", ""), ("1.2.4", "P/s4/IM1", ""),
+            ("1.2.4", "P/s4/IM2", "empty file (0 bytes)"), ("", "P/notes.txt", "not a DICOM file")]
+    files = tmp_path / "files.tsv"
+    pd.DataFrame(rows, columns=["series_uid", "path", "reason"]).to_csv(files, sep="\t", index=False)
+    assert series_files(files, tmp_path / "dicom", "1.2.3") == [tmp_path / "dicom/P/s3/IM1",
+                                                                tmp_path / "dicom/P/s3/IM2"]
+    with pytest.raises(InputError, match="IM2: a file of this series cannot be read: empty file") as error:
+        series_files(files, tmp_path / "dicom", "1.2.4")
+    assert "P/s4" not in str(error.value), "named relative to the series' folder"
+    with pytest.raises(InputError, match="no files of series 1.2.5"):
+        series_files(files, tmp_path / "dicom", "1.2.5")
 
 
 def test_single_slice_series_of_a_study_are_refused_with_reason(tmp_path):
@@ -96,7 +114,8 @@ def test_single_slice_series_of_a_study_are_refused_with_reason(tmp_path):
                  orientation=(1, 0, 0, 0, 0, -1), header={"PatientID": "C", "StudyInstanceUID": "1.2.3.4"}, seed=3)
     table, cases, _ = build(*scan(tmp_path, progress=False))
     assert sorted(table["status"]) == ["single axial slice: not a volume", "single coronal slice: not a volume"]
-    assert cases.empty
+    assert len(cases) == 1 and cases["refused"].iloc[0].startswith("no series can be analysed: series ")
+    assert "single coronal slice" in cases["refused"].iloc[0] and "single axial slice" in cases["refused"].iloc[0]
 
 
 def test_description_pattern_and_explicit_uid_override_the_choice(tree):

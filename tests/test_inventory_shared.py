@@ -10,7 +10,8 @@ pytestmark = pytest.mark.shared
 
 def test_covid_slices_grouped_into_10_patients_with_2_ordered_studies(shared_data):
     table, cases, _ = build(*scan(shared_data / "dicom" / "covid-ny-sbu-longitudinal-slices", progress=False))
-    assert len(table) == 40 and cases.empty
+    assert len(table) == 40 and len(cases) == 20  # every study is a case, each refused: single slices only
+    assert cases["refused"].str.startswith("no series can be analysed: series ").all()
     studies = table.drop_duplicates("study_uid")
     assert studies["patient_id"].nunique() == 10
     for _, patient in studies.groupby("patient_id", sort=False):
@@ -44,4 +45,6 @@ def test_export_with_blanked_uids_forms_one_series(shared_data):
     table, cases, files = build(*scan(shared_data / "dicom" / "siemens-ct-abdomen-jpeg2000", progress=False))
     assert len(table) == 1 and table["n_images"].iloc[0] == 20
     assert table["series_uid"].iloc[0].startswith("2.25.") and files["series_uid"].nunique() == 1
-    assert table["status"].iloc[0] == "no PatientID" and cases.empty
+    # an anonymised export without PatientID: analysed under a key derived from its StudyInstanceUID
+    assert table["status"].iloc[0] == "chosen" and cases["patient_id"].iloc[0].startswith("anon-")
+    assert cases["patient_id_source"].iloc[0] == "StudyInstanceUID (no PatientID)"

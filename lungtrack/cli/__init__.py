@@ -28,6 +28,7 @@ COMMANDS = {
     "report": "report",
     "overview": "overview",
     "evaluate": "evaluate",
+    "export-dicom": "export_dicom",
 }
 
 
@@ -66,6 +67,10 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except InputError as exc:
         print(f"lungtrack {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that cannot be read or written: name it, no traceback
+        where = exc.filename or "file"
+        print(f"lungtrack {args.command}: error: {where}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return 2
 
 

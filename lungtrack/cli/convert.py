@@ -29,22 +29,19 @@ def add_arguments(parser):
 
 
 def _series_paths(args, source):
-    """(paths, where) of the files of the series to convert."""
+    """(paths, folder) of the files of the series to convert; refuses a series with an unreadable file."""
+    import os
+    import posixpath
     from pathlib import Path
 
-    import pandas as pd
-
-    from lungtrack.ingest import headers
+    from lungtrack.ingest import headers, inventory
 
     if args.files:
         if not (args.root and args.series):
             raise InputError(args.files, "--files needs --root and --series")
-        files = pd.read_csv(args.files, sep="\t", dtype=str, keep_default_na=False)
-        rel = files.loc[files["series_uid"] == args.series, "path"]
-        if rel.empty:
-            raise InputError(args.files, f"no files of series {args.series}")
-        return [Path(args.root) / p for p in rel], Path(args.root) / Path(rel.iloc[0]).parent
-    found, _ = headers.scan(source, progress=False)
+        paths = inventory.series_files(args.files, args.root, args.series)
+        return paths, Path(os.path.commonpath([p.parent for p in paths]))
+    found, skipped = headers.scan(source, progress=False)
     series = sorted({h.series_uid for h in found})
     if args.series:
         series = [s for s in series if s == args.series]
@@ -54,16 +51,19 @@ def _series_paths(args, source):
         raise InputError(source, f"{len(series)} series in this folder; choose one with --series "
                                  f"({', '.join(series[:3])}{', ...' if len(series) > 3 else ''})")
     base = source if source.is_dir() else source.parent
+    bad = [(path, reason) for uid, path, reason in inventory.broken_slices(found, skipped) if uid == series[0]]
+    if bad:
+        raise inventory.unreadable_error(posixpath.commonpath([posixpath.dirname(p) for p, _ in bad]) or ".", bad)
     return [base / h.path for h in found if h.series_uid == series[0]], source
 
 
 def _case(args, **match):
     """The row of --cases matching ``match`` (column=value), or None."""
-    import pandas as pd
+    from lungtrack.ingest.inventory import read_table
 
     if not args.cases:
         return None
-    cases = pd.read_csv(args.cases, sep="\t", dtype=str, keep_default_na=False)
+    cases = read_table(args.cases, ["patient_id", "timepoint"])
     for column, value in match.items():
         if column not in cases.columns:
             return None
@@ -71,33 +71,40 @@ def _case(args, **match):
     return cases.iloc[0] if len(cases) else None
 
 
-def _convert(args, source):
-    """(image, sidecar dict) of the series or volume; raises InputError for bad input."""
+def _is_volume(source) -> bool:
+    return source is not None and source.is_file() and source.name.lower().endswith(VOLUME_SUFFIXES)
+
+
+def _convert_volume(args, source):
+    """(image, sidecar dict) of a NIfTI volume, checked and as int16 HU."""
+    from lungtrack.ingest import samplesheet
+
+    image = samplesheet.validate_volume(source)
+    case = _case(args, path=str(source.resolve()))
+    info = {"patient_id": case["patient_id"] if case is not None else "",
+            "study_date": case["study_date"] if case is not None else "",
+            "timepoint": case["timepoint"] if case is not None else "",
+            "series_description": "", "slice_thickness_mm": None, "kernel": "", "manufacturer": "",
+            "spacing_mm": [round(v, 6) for v in image.GetSpacing()], "size": list(image.GetSize()),
+            "tilt_deg": 0.0, "resampled": False, "warnings": []}
+    return image, info
+
+
+def _convert_series(args, paths, where):
+    """(image, sidecar dict) of the DICOM files ``paths`` of one series (folder ``where``)."""
     import logging
 
     from lungtrack.cli.inventory import pseudonym_salt
-    from lungtrack.ingest import convert, samplesheet
+    from lungtrack.ingest import convert
     from lungtrack.ingest.privacy import patient_key
 
-    if source is not None and not source.exists():
-        raise InputError(source, "does not exist")
-    if source is not None and source.is_file() and source.name.lower().endswith(VOLUME_SUFFIXES):
-        image = samplesheet.validate_volume(source)
-        case = _case(args, path=str(source.resolve()))
-        info = {"patient_id": case["patient_id"] if case is not None else "",
-                "study_date": case["study_date"] if case is not None else "",
-                "timepoint": case["timepoint"] if case is not None else "",
-                "series_description": "", "slice_thickness_mm": None, "kernel": "", "manufacturer": "",
-                "spacing_mm": [round(v, 6) for v in image.GetSpacing()], "size": list(image.GetSize()),
-                "tilt_deg": 0.0, "resampled": False, "warnings": []}
-        return image, info
-    paths, where = _series_paths(args, source)
     result = convert.convert(paths, convert.Policy(tilt=args.tilt, nonuniform=args.nonuniform), where)
     # --series also names series whose SeriesInstanceUID the inventory had to substitute
     uid = args.series or result.first.series_uid
     case = _case(args, series_uid=uid)
     if case is not None:
         info = convert.sidecar(result, case["patient_id"], case["timepoint"])
+        info["patient_id_source"] = case.get("patient_id_source") or "PatientID"
     else:
         info = convert.sidecar(result, patient_key(result.first.patient_id, pseudonym_salt(args)))
     info["series_uid"] = uid
@@ -106,8 +113,21 @@ def _convert(args, source):
     return result.image, info
 
 
+def _convert(args, source):
+    """(image, sidecar dict) of the series or volume; raises InputError for bad input."""
+    if source is not None and not source.exists():
+        raise InputError(source, "does not exist")
+    if _is_volume(source):
+        return _convert_volume(args, source)
+    return _convert_series(args, *_series_paths(args, source))
+
+
 def _check(args, source, status) -> int:
-    """Write the case status of the series or volume (the case from --cases by --series or path)."""
+    """Write the case status of the series or volume (the case from --cases by --series or path).
+
+    A case the inventory refused fails at step inventory with its reason. Reasons name files
+    relative to the series' folder (a volume by its file name), never by the folders above it.
+    """
     import logging
 
     from lungtrack.ingest.status import reason_text, write_status
@@ -116,16 +136,23 @@ def _check(args, source, status) -> int:
         _case(args, path=str(source.resolve())) if source is not None else None)
     if case is None:
         raise InputError(args.cases or source, "--check needs --cases listing the series (or volume)")
+    step, reason, folder = "convert", None, source.parent if _is_volume(source) else source
     try:
-        _convert(args, source)
+        if case.get("refused"):
+            step, reason = "inventory", case["refused"]
+        elif _is_volume(source) or (source is not None and not source.exists()):
+            _convert(args, source)
+        else:
+            paths, folder = _series_paths(args, source)
+            _convert_series(args, paths, folder)
     except InputError as exc:
-        reason = reason_text(exc, args.root)
+        reason = reason_text(exc, folder)
     except Exception as exc:  # noqa: BLE001 - a broken file may fail anywhere in a reader
-        message = (str(exc).strip().splitlines() or [""])[0].replace(str(args.root or source), "")
+        message = (str(exc).strip().splitlines() or [""])[0]
+        for known in filter(None, (folder, args.root, source)):
+            message = message.replace(str(known), "")
         reason = reason_text(InputError(None, f"cannot convert ({type(exc).__name__}: {message})"))
-    else:
-        reason = None
-    write_status(status, dict(case), "convert", reason)
+    write_status(status, dict(case), step, reason)
     logging.getLogger("lungtrack.convert").log(logging.ERROR if reason else logging.INFO, "%s/%s: %s",
                                                case["patient_id"], case["timepoint"],
                                                f"not analysed: {reason}" if reason else "ok")
@@ -138,7 +165,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from lungtrack.io.atomic import write_text
-    from lungtrack.io.images import write_image
+    from lungtrack.io.images import check_image_path, write_image
 
     expected = (0 if args.check else 1) if args.files else (1 if args.check else 2)
     if len(args.paths) != expected:
@@ -146,6 +173,7 @@ def run(args) -> int:
     source = None if args.files else Path(args.paths[0])
     if args.check:
         return _check(args, source, args.check)
+    check_image_path(args.paths[-1])
     image, info = _convert(args, source)
     out = Path(args.paths[-1])
     write_image(image, out)

@@ -1,8 +1,9 @@
 """Inventory a DICOM tree (or a NIfTI sample sheet) and choose one axial CT series per study."""
 
 import os
+import re
 
-SALT_ENV = "LUNGTRACK_PSEUDONYM_SALT"
+from lungtrack.config_checks import SALT_ENV
 
 
 def add_arguments(parser):
@@ -24,18 +25,32 @@ def add_arguments(parser):
     parser.add_argument("--nonuniform", choices=["resample", "refuse"], default="resample",
                         help="series with a missing slice or varying spacing: resample (default) or refuse")
     parser.add_argument("--pseudonymize", action="store_true",
-                        help=f"replace PatientID by a salted-hash pseudonym (salt from ${SALT_ENV})")
+                        help=f"replace PatientID by a salted-hash pseudonym (salt from --salt-file, else ${SALT_ENV})")
+    parser.add_argument("--salt-file", help="file whose first line is the pseudonym salt (never give the salt "
+                                            "itself on a command line)")
 
 
 def pseudonym_salt(args):
-    """The salt when --pseudonymize is set (from the environment), else None."""
+    """The salt when --pseudonymize is set (first line of --salt-file, else $LUNGTRACK_PSEUDONYM_SALT), else None."""
+    from pathlib import Path
+
     from lungtrack.errors import InputError
 
     if not args.pseudonymize:
         return None
+    salt_file = getattr(args, "salt_file", None)
+    if salt_file:
+        try:
+            salt = (Path(salt_file).read_text(encoding="utf-8").splitlines() or [""])[0].strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(salt_file, f"salt file cannot be read ({getattr(exc, 'strerror', None) or exc})") \
+                from None
+        if not salt:
+            raise InputError(salt_file, "salt file is empty")
+        return salt
     salt = os.environ.get(SALT_ENV, "")
     if not salt:
-        raise InputError(None, f"--pseudonymize needs a salt in the environment variable {SALT_ENV}")
+        raise InputError(None, f"--pseudonymize needs a salt: --salt-file or the environment variable {SALT_ENV}")
     return salt
 
 
@@ -54,18 +69,23 @@ def run(args) -> int:
     cases_out = Path(args.cases or out.with_name("cases.tsv"))
     source = Path(args.source)
     salt = pseudonym_salt(args)
+    if args.series_description_pattern:
+        try:
+            re.compile(args.series_description_pattern)
+        except re.error as exc:
+            raise InputError(None, f"--series-description-pattern {args.series_description_pattern!r}: "
+                                   f"not a regular expression ({exc})") from None
     if source.is_file():
         cases = samplesheet.read_sheet(source, salt)
         table = cases.assign(status="chosen", path=cases["path"])
         files = pd.DataFrame(columns=["series_uid", "path"])
         line = f"inventory: sample sheet with {len(cases)} volumes, {cases['patient_id'].nunique()} patients"
     elif source.is_dir():
-        paths = headers.walk_files(source)
-        found, skipped = headers.scan(source, paths)
+        found, skipped = headers.scan(source)
         rules = inventory.Rules(min_slices=args.min_slices, description_pattern=args.series_description_pattern,
                                 series_uids=tuple(args.series_uid), tilt=args.tilt, nonuniform=args.nonuniform)
         table, cases, files = inventory.build(found, skipped, rules, salt)
-        line = inventory.summary(table, len(paths))
+        line = inventory.summary(table, len(found) + len(skipped))
     else:
         raise InputError(source, "does not exist")
     write_text(files_out, files.to_csv(sep="\t", index=False))

@@ -53,12 +53,14 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from lungtrack.errors import InputError
-    from lungtrack.io.images import read_image, write_image
+    from lungtrack.io.images import check_image_path, read_image, write_image
     from lungtrack.segment.nnunet import check_model, load_model, segment_all, segment_lesions, segment_lungs
     from lungtrack.segment.nnunet.presets import preset_folder
 
     if not (args.output or args.lungs or args.lesions or args.lobes):
         raise InputError(args.input, "nothing to write: give OUTPUT, --lungs, --lesions and/or --lobes")
+    for path in (args.output, args.lungs, args.lesions, args.lobes):
+        check_image_path(path)
     try:
         opts = model_options(args)
     except ValueError as exc:

@@ -19,9 +19,10 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from lungtrack.cli.segment_lungs import read_ct
     from lungtrack.errors import InputError
-    from lungtrack.io.images import read_image, same_grid, write_image
+    from lungtrack.io.images import check_image_path, read_image, same_grid, write_image
     from lungtrack.segment import segment_lesions
 
+    check_image_path(args.out)
     image = read_ct(args.image)
     lungs = read_image(args.lungs)
     if not same_grid(image, lungs):

@@ -29,9 +29,10 @@ def read_ct(path):
 
 
 def run(args) -> int:
-    from lungtrack.io.images import write_image
+    from lungtrack.io.images import check_image_path, write_image
     from lungtrack.segment import segment_lungs
 
+    check_image_path(args.out)
     image = read_ct(args.image)
     start = time.perf_counter()
     lungs = segment_lungs(image, backend=args.backend)

@@ -3,7 +3,8 @@
 Slices are sorted along the slice normal (geometry.analyse), pixel data is decoded by pydicom (its
 pixel handlers cover JPEG 2000, JPEG lossless and RLE through the pylibjpeg plugins), rescale slope
 and intercept are applied per slice, then gantry tilt and non-uniform spacing are resampled or
-refused per ``Policy``. The image keeps the DICOM frame: spacing (x, y, z) mm, origin = first voxel
+refused per ``Policy``. Implausible spacing (:mod:`lungtrack.ingest.plausibility`) and a volume
+without air near -1000 HU (rescale slope and intercept missing) are refused. The image keeps the DICOM frame: spacing (x, y, z) mm, origin = first voxel
 of the slice lowest along the normal (LPS mm), direction columns = (row_dir, col_dir, normal).
 """
 
@@ -15,7 +16,7 @@ import pydicom
 import SimpleITK as sitk
 
 from lungtrack.errors import InputError
-from lungtrack.ingest import spacing, tilt
+from lungtrack.ingest import plausibility, spacing, tilt
 from lungtrack.ingest.geometry import GeometryError, analyse
 from lungtrack.ingest.headers import header_from_dataset
 
@@ -95,6 +96,7 @@ def convert(paths, policy: Policy = Policy(), where=None) -> Converted:
         raise InputError(where, f"gantry tilt of {geometry.tilt_deg:.1f} deg (ingest.tilt: refuse)")
     if irregular and policy.nonuniform == "refuse":
         raise InputError(where, f"{geometry.gap_message()} (ingest.nonuniform: refuse)")
+    plausibility.check_spacing((*geometry.spacing_xy, geometry.slice_spacing), where)
     resample = geometry.is_tilted or irregular
     # slice by slice into the final type: float32 only when the volume is resampled afterwards
     volume = np.empty((len(geometry.headers), geometry.size_xy[1], geometry.size_xy[0]),
@@ -102,6 +104,9 @@ def convert(paths, policy: Policy = Policy(), where=None) -> Converted:
     for k, header in enumerate(geometry.headers):
         hu = _hu(by_path[header.path], header.path)
         volume[k] = hu if resample else _int16(hu)
+    rescale = "" if "RescaleIntercept" in by_path[geometry.headers[0].path] else \
+        "RescaleSlope and RescaleIntercept are absent"
+    plausibility.check_hu(float(volume.min()), float(volume.max()), where, rescale)
     result = Converted(image=None, first=geometry.headers[0], tilt_deg=geometry.tilt_deg,
                        source_slices=len(geometry.headers), resampled=resample)
     origin = geometry.positions[0].copy()

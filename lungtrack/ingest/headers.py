@@ -1,8 +1,9 @@
 """Reading DICOM headers only (no pixel data) from any folder tree.
 
 Only the attributes that ingest needs are read (``specific_tags``); identifying attributes such as
-PatientName, PatientBirthDate, AccessionNumber or InstitutionName are never read, so they cannot
-leak into any output. Positions and spacings are in mm, patient (LPS) coordinates.
+AccessionNumber or InstitutionName are never read, so they cannot leak into any output. PatientName
+and PatientBirthDate are turned into a hash at once (``SliceHeader.identity``, to tell two people
+under one PatientID apart) and never kept. Positions and spacings are in mm, patient (LPS) coordinates.
 """
 
 import contextlib
@@ -16,6 +17,8 @@ from pathlib import Path
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from lungtrack.ingest.privacy import identity_hash
+
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 CT_SOP_CLASSES = ("1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1")  # (Enhanced) CT Image Storage
 
@@ -26,6 +29,7 @@ TAGS = [
     "SeriesDescription", "ImageType", "InstanceNumber", "Rows", "Columns", "PixelSpacing",
     "ImageOrientationPatient", "ImagePositionPatient", "SliceThickness", "ConvolutionKernel",
     "Manufacturer", "GantryDetectorTilt", "NumberOfFrames", "SpecificCharacterSet",
+    "PatientName", "PatientBirthDate",  # hashed at once, see SliceHeader.identity
 ]
 
 
@@ -55,6 +59,7 @@ class SliceHeader:
     manufacturer: str
     gantry_tilt: float | None  # degrees
     n_frames: int
+    identity: str = ""  # identity_hash(PatientName, PatientBirthDate); "" when both are empty
 
 
 def _text(ds, keyword) -> str:
@@ -109,6 +114,7 @@ def header_from_dataset(ds, path: str) -> SliceHeader:
         manufacturer=_text(ds, "Manufacturer"),
         gantry_tilt=_number(ds, "GantryDetectorTilt"),
         n_frames=_number(ds, "NumberOfFrames", int) or 1,
+        identity=identity_hash(_text(ds, "PatientName"), _text(ds, "PatientBirthDate")),
     )
 
 
@@ -123,22 +129,36 @@ def substitute_series_uid(header: SliceHeader) -> str:
     return "2.25." + str(int(hashlib.sha256(key.encode()).hexdigest()[:32], 16))
 
 
+def _read(path, force=False):
+    """(dataset without pixel data, whether the file ended before any pixel data)."""
+    with open(path, "rb") as fp:
+        ds = pydicom.dcmread(fp, stop_before_pixels=True, specific_tags=TAGS, force=force)
+        return ds, fp.tell() >= os.fstat(fp.fileno()).st_size
+
+
 def read_header(path, root=None) -> SliceHeader:
     """Header of one file (no pixel data).
 
-    Raises ``ValueError`` with a short reason when the file is not a DICOM image: not DICOM at
-    all, a DICOMDIR, or a DICOM object with neither SeriesInstanceUID nor Rows. A missing
-    SeriesInstanceUID of an image is replaced by ``substitute_series_uid``.
+    Raises ``ValueError`` with a short reason when the file is not a readable DICOM image: empty,
+    not readable by the operating system (permissions, a symbolic link loop), not DICOM at all, a
+    DICOMDIR, a CT image whose file ends before its pixel data (truncated header), or a DICOM
+    object with neither SeriesInstanceUID nor Rows. A missing SeriesInstanceUID of an image is
+    replaced by ``substitute_series_uid``.
     """
     path = Path(path)
     rel = str(path.relative_to(root)) if root is not None else str(path)
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=TAGS)
+        empty = path.stat().st_size == 0
+        ds, ended = _read(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read ({exc.strerror or type(exc).__name__})") from None
     except InvalidDicomError:
+        if empty:
+            raise ValueError("empty file (0 bytes)") from None
         # some exports write DICOM without the 128-byte preamble; accept them only if they parse
         # into an object with the identifiers an image must have
         try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=TAGS, force=True)
+            ds, ended = _read(path, force=True)
         except Exception:  # noqa: BLE001 - any parser failure means "not DICOM"
             raise ValueError("not a DICOM file") from None
         if not (ds.get("SOPClassUID") and ds.get("SeriesInstanceUID")):
@@ -148,6 +168,8 @@ def read_header(path, root=None) -> SliceHeader:
     media_class = str(getattr(ds, "file_meta", {}).get("MediaStorageSOPClassUID", ""))
     if DICOMDIR_SOP_CLASS in (media_class, str(ds.get("SOPClassUID", ""))):
         raise ValueError("DICOMDIR (an index of the export, not an image)")
+    if ended and (ds.get("Rows") or str(ds.get("SOPClassUID", "")) in CT_SOP_CLASSES):
+        raise ValueError("file ends before its pixel data (truncated)")
     try:
         header = header_from_dataset(ds, rel)
     except Exception as exc:  # noqa: BLE001 - malformed values
@@ -159,13 +181,22 @@ def read_header(path, root=None) -> SliceHeader:
     return header
 
 
-def walk_files(root):
-    """All regular files below ``root`` (any depth, any name), sorted; hidden files included."""
+def walk_files(root, unreadable=None):
+    """All files below ``root`` (any depth, any name), sorted; hidden files included.
+
+    Folders that cannot be listed are appended to ``unreadable`` (a list) as (path, reason) and
+    skipped; symbolic links to folders are not followed (no loops).
+    """
     root = Path(root)
     if root.is_file():
         return [root]
+
+    def refused(error):
+        if unreadable is not None:
+            unreadable.append((Path(error.filename), f"folder cannot be read ({error.strerror})"))
+
     found = []
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, onerror=refused):
         dirs.sort()
         found.extend(Path(folder) / name for name in sorted(files))
     return found
@@ -175,14 +206,17 @@ def scan(root, paths=None, progress=True):
     """Read the headers of every file below ``root`` (or of ``paths``).
 
     Returns ``(headers, skipped)``: a list of SliceHeader and a list of (relative path, reason)
-    for files that are not readable DICOM images. Shows a tqdm bar on stderr.
+    for files that are not readable DICOM images and folders that cannot be listed. Shows a tqdm
+    bar on stderr.
     """
     from tqdm import tqdm
 
     root = Path(root)
     base = root if root.is_dir() else root.parent
-    paths = walk_files(root) if paths is None else paths
-    headers, skipped = [], []
+    unreadable = []
+    paths = walk_files(root, unreadable) if paths is None else paths
+    headers = []
+    skipped = [(str(folder.relative_to(base)), reason) for folder, reason in unreadable]
     with warnings.catch_warnings(), _quiet(logging.getLogger("pydicom")):
         warnings.simplefilter("ignore")  # pydicom warns on every odd header; the inventory gives reasons
         for path in tqdm(paths, desc="DICOM headers", unit="file", disable=not progress, leave=False):

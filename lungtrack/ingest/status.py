@@ -2,7 +2,7 @@
 
 A status file is a small JSON per case: ``patient_id``, ``study_date`` (YYYY-MM-DD), ``timepoint``,
 ``status`` (``ok`` or ``failed``), and for a failed case ``failed_step`` and ``reason`` (one line,
-paths relative to the DICOM folder so that no folder name above it reaches a result).
+files named relative to the series' folder, so that no input folder name reaches a result).
 The workflow analyses only the ``ok`` cases; the failed ones become rows of ``failures.tsv``,
 marked rows of ``cohort.csv`` and warnings in the patient report.
 """
@@ -20,7 +20,10 @@ FAILURE_COLUMNS = ["patient_id", "study_date", "timepoint", "failed_step", "reas
 
 
 def reason_text(error: InputError, root=None) -> str:
-    """One line naming the file (relative to ``root`` when below it) and the reason."""
+    """One line naming the file (relative to ``root`` when below it, else by its name) and the reason.
+
+    An error about ``root`` itself (the series' folder) is the reason alone.
+    """
     if error.path is None:
         return error.reason
     path = error.path
@@ -29,6 +32,8 @@ def reason_text(error: InputError, root=None) -> str:
             path = path.resolve().relative_to(Path(root).resolve())
         except ValueError:
             path = Path(path.name)
+        if path == Path("."):
+            return error.reason
     return f"{path}: {error.reason}"
 
 

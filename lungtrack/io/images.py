@@ -25,10 +25,23 @@ def read_image(path) -> sitk.Image:
         raise InputError(path, f"not a readable image ({str(exc).strip().splitlines()[-1]})") from None
 
 
+IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+
+
+def check_image_path(path) -> None:
+    """Refuse an output image name without an image suffix (before any work is done)."""
+    if path is not None and not str(path).lower().endswith(IMAGE_SUFFIXES):
+        raise InputError(path, f"an image must be written as {', '.join(IMAGE_SUFFIXES)}")
+
+
 def write_image(image: sitk.Image, path) -> None:
-    """Write ``image`` to ``path`` atomically (compressed when the name ends in .gz)."""
+    """Write ``image`` to ``path`` atomically (compressed when the name ends in .gz); refuses other suffixes."""
+    check_image_path(path)
     with atomic_path(path) as tmp:
-        sitk.WriteImage(image, str(tmp), useCompression=str(path).endswith(".gz"))
+        try:
+            sitk.WriteImage(image, str(tmp), useCompression=str(path).endswith(".gz"))
+        except RuntimeError as exc:
+            raise InputError(path, f"cannot be written ({str(exc).strip().splitlines()[-1]})") from None
 
 
 def array_like(array: np.ndarray, reference: sitk.Image, dtype=None) -> sitk.Image:

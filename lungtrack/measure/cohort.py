@@ -23,7 +23,8 @@ REFERENCE_COLUMNS = ["dice_lung", "dice_lesion", "lesion_ml_error", "poi_error",
 #: Columns saying whether a scan was analysed (ok/failed) and, if not, at which step and why (last).
 STATUS_COLUMNS = ["status", "failed_step", "reason"]
 #: Acquisition facts copied from the conversion sidecar.
-ACQUISITION_COLUMNS = {"slice_thickness_mm": "slice_thickness_mm", "kernel": "kernel"}
+ACQUISITION_COLUMNS = {"slice_thickness_mm": "slice_thickness_mm", "kernel": "kernel",
+                       "patient_id_source": "patient_id_source"}
 
 
 def load_metrics(path) -> dict:

@@ -10,7 +10,9 @@ from lungtrack.errors import InputError
 from lungtrack.evaluate.overlap import dice
 from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.measure.qc import scan_qc
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
+from lungtrack.segment.orientation import spacing_zyx, to_canonical
 from lungtrack.track.regions import lobe_measures
 
 
@@ -50,6 +52,20 @@ def reference_metrics(image: sitk.Image, lungs, lesions, measured: dict, ref_lun
     return out
 
 
+def _canonical(array: np.ndarray, image: sitk.Image) -> np.ndarray:
+    """A (z, y, x) array on ``image``'s grid, reoriented to canonical LPS (see ``segment.orientation``)."""
+    wrapped = sitk.GetImageFromArray(array)
+    wrapped.CopyInformation(image)
+    return sitk.GetArrayFromImage(to_canonical(wrapped))
+
+
+def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
+    """QC record (``qc``, ``qc_reasons``) of one scan, see :mod:`lungtrack.measure.qc`."""
+    canonical = to_canonical(image)
+    hu = sitk.GetArrayFromImage(canonical).astype(np.float32)
+    return scan_qc(_canonical(lungs, image), _canonical(lesions, image), spacing_zyx(canonical), hu)
+
+
 def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
     """``{"lobes": {lobe: {lung_ml, lesion_ml, poi, severity}}, "lobe_severity_total": 0-25}`` of a lobe map
     (1..5, ``lungtrack.track.regions.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
@@ -63,7 +79,7 @@ def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dic
 
 def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lungs=None, ref_lesions=None,
                  lobes_path=None) -> dict:
-    """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, see README); with a lobe map
+    """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, QC, see README); with a lobe map
     (``lobes_path``), POI and CT severity score per lobe (:func:`lobe_metrics`)."""
     image = read_image(image_path)
     lungs = _label_array(lungs_path, image)
@@ -76,6 +92,7 @@ def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lu
         "timepoint": acquisition.get("timepoint"),
         **measured,
         **reference_metrics(image, lungs, lesions, measured, ref_lungs, ref_lesions),
+        **case_qc(image, lungs, lesions),
         "acquisition": acquisition,
         "paths": {"image": str(image_path), "lungs": str(lungs_path), "lesions": str(lesions_path)},
     }

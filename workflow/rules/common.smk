@@ -4,13 +4,17 @@ import os
 from pathlib import Path
 
 import yaml
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from lungtrack.config_checks import config_problems
 from lungtrack.ingest.status import read_status
 from lungtrack.workflow_config import typed_config
 
 with open(workflow.source_path("../schemas/config.schema.yaml")) as f:
     config.update(typed_config(dict(config), yaml.safe_load(f)))
+if config_problems(config):
+    raise WorkflowError("config: " + "; ".join(config_problems(config)))
 validate(config, "../schemas/config.schema.yaml")
 
 RESULTS = Path(config["results_dir"])

@@ -18,10 +18,14 @@ def inventory_options():
     options = [f"--min-slices {INGEST['min_slices']}", f"--tilt {INGEST['tilt']}",
                f"--nonuniform {INGEST['nonuniform']}"]
     if INGEST["series_description_pattern"]:
-        options.append("--series-description-pattern " + shlex.quote(INGEST["series_description_pattern"]))
-    options += [f"--series-uid {shlex.quote(uid)}" for uid in INGEST["series_uids"]]
+        options.append("--series-description-pattern=" + shlex.quote(INGEST["series_description_pattern"]))
+    options += [f"--series-uid={shlex.quote(uid)}" for uid in INGEST["series_uids"]]
     if INGEST["pseudonymize"]:
+        # the salt itself never goes on a command line (logs and .snakemake/ record them): a file
+        # named by the config, else $LUNGTRACK_PSEUDONYM_SALT inherited from the snakemake process
         options.append("--pseudonymize")
+        if INGEST["pseudonym_salt_file"]:
+            options.append("--salt-file " + shlex.quote(INGEST["pseudonym_salt_file"]))
     return " ".join(options)
 
 
@@ -34,7 +38,6 @@ checkpoint inventory:
         cases=out("ingest", "cases.tsv"),
     params:
         options=inventory_options(),
-        salt=INGEST["pseudonym_salt"] or "",
         # the demo tree is the output of rule demo, which tracks its changes itself
         tree=lambda wildcards: "" if SAMPLES or IS_DEMO else tree_fingerprint(DICOM_DIR),
     log:
@@ -42,7 +45,7 @@ checkpoint inventory:
     benchmark:
         bench("inventory")
     shell:
-        "LUNGTRACK_PSEUDONYM_SALT={params.salt:q} lungtrack inventory {input.source} {output.inventory}"
+        "lungtrack inventory {input.source:q} {output.inventory:q}"
         " --files {output.files} --cases {output.cases} {params.options} > {log} 2>&1"
 
 
@@ -59,7 +62,7 @@ def convert_source(wildcards):
     if SAMPLES:
         return shlex.quote(case["path"])
     files = out("ingest", "files.tsv")
-    return f"--files {files} --root {shlex.quote(str(DICOM_DIR))} --series {case['series_uid']}"
+    return f"--files {shlex.quote(files)} --root {shlex.quote(str(DICOM_DIR))} --series={shlex.quote(case['series_uid'])}"
 
 
 # What check_series and convert both read: the inventory (ancient, see above) and the case's series.

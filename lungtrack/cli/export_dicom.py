@@ -1,0 +1,51 @@
+"""Export one analysed scan as DICOM: a SEG of its masks and an SR (TID 1500) of its measurements."""
+
+from lungtrack.track import settings
+
+
+def add_arguments(parser):
+    parser.add_argument("metrics", help="metrics JSON of the scan (`lungtrack measure`); its paths locate the masks "
+                                        "and its acquisition.series_uid the source series")
+    parser.add_argument("--files", required=True, help="files TSV of `lungtrack inventory` (series_uid, path)")
+    parser.add_argument("--root", required=True, help="DICOM folder that the paths of --files are relative to")
+    parser.add_argument("--seg", required=True, help="DICOM SEG file to write")
+    parser.add_argument("--sr", required=True, help="DICOM SR file to write")
+    parser.add_argument("--previous", help="metrics JSON of the patient's previous analysed scan (change call)")
+    parser.add_argument("--lobes-dir", help="lobe labels <patient>/<timepoint>_lobes.nii.gz (1 RUL, 2 RML, 3 RLL, "
+                                            "4 LUL, 5 LLL); adds lobe segments and measurements")
+    parser.add_argument("--seg-type", choices=("binary", "fractional"), default="binary",
+                        help="SEG segmentation type (default %(default)s)")
+    parser.add_argument("--keep-patient-attributes", action="store_true",
+                        help="copy the source's patient and study attributes (default: PatientID from the "
+                             "metrics, i.e. the pipeline's pseudonym, and empty name and birth date)")
+    parser.add_argument("--backend", default="threshold", help="segmentation backend named in the algorithm "
+                                                               "identification (default %(default)s)")
+    parser.add_argument("--min-poi-change", type=float, default=settings.MIN_POI_CHANGE_PP,
+                        help="percentage points of POI change for progression/regression (default %(default)s)")
+    parser.add_argument("--min-volume-change", type=float, default=settings.MIN_LESION_VOLUME_CHANGE_PCT,
+                        help="lesion volume change (%%) for progression/regression (default %(default)s)")
+
+
+def run(args) -> int:
+    import json
+    import logging
+    from pathlib import Path
+
+    from lungtrack.export.case import ExportOptions, export_case
+    from lungtrack.ingest.inventory import series_files
+
+    metrics = json.loads(Path(args.metrics).read_text())
+    series_uid = (metrics.get("acquisition") or {}).get("series_uid")
+    paths = series_files(args.files, args.root, series_uid) if series_uid else []
+    lobes = None
+    if args.lobes_dir:
+        lobes = Path(args.lobes_dir) / metrics["patient_id"] / f"{metrics['timepoint']}_lobes.nii.gz"
+        if not lobes.is_file():
+            logging.getLogger("lungtrack.export").info("no lobe labels %s; lobes left out", lobes)
+            lobes = None
+    options = ExportOptions(seg_type=args.seg_type, keep_patient_attributes=args.keep_patient_attributes,
+                            backend=args.backend, min_poi_change_pp=args.min_poi_change,
+                            min_volume_change_pct=args.min_volume_change)
+    export_case(args.metrics, paths, args.seg, args.sr, previous_metrics=args.previous, lobes_path=lobes,
+                options=options)
+    return 0
