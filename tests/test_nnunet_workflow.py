@@ -1,5 +1,5 @@
-"""End to end on CPU: `snakemake` with the nnunet backend trains a tiny model on phantom patients,
-then segments held-out phantom patients through the whole workflow."""
+"""End to end on CPU: `snakemake train` trains a tiny model on phantom patients, then `snakemake` with
+the nnunet backend segments held-out phantom patients through the whole workflow."""
 
 import subprocess
 
@@ -19,12 +19,19 @@ def test_nnunet_backend_segments_held_out_phantom_patients(snakemake_cmd, tmp_pa
         "segmentation": {"backend": "nnunet"},
         "nnunet": {"model": str(model), "workers": 2},
     }
-    cmd = snakemake_cmd(tmp_path / "run", config, "--cores", "2")
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr[-4000:]
-    # the model was trained first (the masks' rule needs it) and installed where the backend finds it
+    # training runs only when asked for: without a model the workflow stops at once, naming the key
+    res = subprocess.run(snakemake_cmd(tmp_path / "run", config, "--cores", "2"), capture_output=True, text=True)
+    assert res.returncode != 0 and f"nnunet.model: model folder {model} does not exist" in res.stdout + res.stderr
+    assert not model.exists()
+    train = subprocess.run(snakemake_cmd(tmp_path / "run", config, "train", "--cores", "2"), capture_output=True,
+                           text=True)
+    assert train.returncode == 0, train.stderr[-4000:]
+    # installed where the backend finds it
     assert list(model.glob("Dataset501_Lungtrack/nnUNetTrainerLungtrack__lungtrackPlans__*/fold_all/checkpoint_final.pth"))
     assert (results / "logs" / "train.log").is_file()
+    res = subprocess.run(snakemake_cmd(tmp_path / "run", config, "--cores", "2"), capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-4000:]
+    assert "rule train:" not in res.stdout + res.stderr
     table = pd.read_csv(results / "cohort.csv")
     assert len(table) == 2
     assert (table["dice_lung"] >= 0.90).all(), table[["patient_id", "dice_lung", "dice_lesion"]]

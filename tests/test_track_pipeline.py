@@ -11,9 +11,9 @@ from lungtrack.cli import main
 from lungtrack.io.images import write_image
 from lungtrack.measure.metrics import measure_case
 from lungtrack.report.patient import patient_report
-from lungtrack.track.pipeline import TrackingOptions, track_patient
+from lungtrack.track.pipeline import TrackingOptions, _fit_warnings, track_patient
 
-SPACING_MM = 2.5
+SPACING_MM = 4.0  # lungs of about 1500 mL: a plausible adult volume for quality control
 SHAPE = (40, 48, 64)  # z, y, x
 LUNG_CENTRES = {1: (20, 24, 16), 2: (20, 24, 47)}  # right, left (z, y, x)
 LUNG_AXES = (16, 16, 11)
@@ -101,7 +101,7 @@ def test_registration_recovers_the_shift(tracked):
     (reg,) = result["registration"]
     assert reg["dice_lungs_before"] < 0.85
     assert reg["dice_lungs_after"] > 0.97
-    transform = sitk.ReadTransform(str(folder / "tracking" / "transforms" / "20200409_to_baseline.tfm"))
+    transform = sitk.ReadTransform(str(folder / "tracking" / "transforms" / "20200409_to_baseline.h5"))
     moved = np.subtract(transform.TransformPoint((0.0, 0.0, 0.0)), (0.0, 0.0, 0.0))
     np.testing.assert_allclose(moved, np.multiply(SHIFT[::-1], SPACING_MM), atol=1.0)  # (x, y, z) mm
 
@@ -178,3 +178,26 @@ def test_cli_track(tmp_path):
     broken.write_text(json.dumps({**json.loads(metrics[0].read_text()), "paths": {}}))
     assert main(["track", "--patient-id", "P001", "--out-dir", str(tmp_path / "u"), str(broken)]) == 2
     assert not (tmp_path / "u" / "tracking.json").exists()
+
+
+def test_intensity_registration_keeps_the_lesion_events_and_records_its_fit(tracked, tmp_path):
+    _, metrics, affine_result = tracked
+    result = track_patient(metrics, "P001", tmp_path / "tracking", TrackingOptions(registration="intensity"))
+    (reg,) = result["registration"]
+    assert reg["method"] == "intensity" and reg["used"] in ("intensity", "affine")
+    assert reg["dice_lungs_after"] > 0.97 and 0 < reg["jacobian_min"] <= reg["jacobian_max"]
+    assert json.loads((tmp_path / "tracking" / "tracking.json").read_text())["registration"] == [reg]
+    assert _events(result) == _events(affine_result)
+
+
+def _events(result: dict) -> list:
+    return sorted((row["study_date"], row["event"]) for row in result["lesions"])
+
+
+def test_a_refused_or_folding_fit_is_warned_about():
+    good = {"refused": "", "jacobian_min": 0.8}
+    assert _fit_warnings("2020-04-09", 0.98, good) == []
+    refused = _fit_warnings("2020-04-09", 0.98, {**good, "refused": "the deformation folds"})
+    assert len(refused) == 1 and "refused (the deformation folds)" in refused[0] and "affine" in refused[0]
+    folded = _fit_warnings("2020-04-09", 0.80, {**good, "jacobian_min": -0.1})
+    assert len(folded) == 2 and "folds" in folded[0] and "lung Dice 0.80" in folded[1]

@@ -6,7 +6,8 @@ def add_arguments(parser):
     parser.add_argument("--status", nargs="*", metavar="STATUS",
                         help="case status files of `lungtrack convert --check`: the failed cases keep a row "
                              "(status failed, failed_step, reason) and are listed in --failures")
-    parser.add_argument("--failures", help="failures table to write (TSV; needs --status)")
+    parser.add_argument("--failures", help="failures table to write (TSV; needs --status): the failed cases of "
+                                           "--status and the metrics files whose status is failed")
     parser.add_argument("--min-poi-change", type=float, default=None,
                         help="POI change (percentage points) a progression/regression call needs")
     parser.add_argument("--min-volume-change", type=float, default=None,
@@ -21,6 +22,7 @@ def run(args) -> int:
     from lungtrack.ingest.status import failures_table, read_status
     from lungtrack.io.atomic import atomic_path
     from lungtrack.measure.cohort import cohort_table, load_metrics
+    from lungtrack.measure.outcome import case_outcome
 
     if args.failures and args.status is None:
         raise InputError(args.failures, "--failures needs --status")
@@ -28,9 +30,11 @@ def run(args) -> int:
         raise InputError(None, "give metrics files (or --status)")
     thresholds = {k: v for k, v in [("min_poi_pp", args.min_poi_change), ("min_volume_pct", args.min_volume_change)]
                   if v is not None}
-    failed = None if args.status is None else failures_table([read_status(p) for p in args.status])
-    table = cohort_table([load_metrics(p) for p in args.metrics], failures=None if failed is None
-                         else failed.to_dict("records"), **thresholds)
+    statuses = None if args.status is None else [read_status(p) for p in args.status]
+    records = [load_metrics(p) for p in args.metrics]
+    table = cohort_table(records, failures=None if statuses is None else failures_table(statuses).to_dict("records"),
+                         **thresholds)
+    failed = failures_table((statuses or []) + [case_outcome(r) for r in records])
     if args.failures:
         with atomic_path(args.failures) as tmp:
             failed.to_csv(tmp, sep="\t", index=False)
@@ -38,5 +42,5 @@ def run(args) -> int:
         table.to_csv(tmp, index=False, float_format="%.4f")
     logging.getLogger("lungtrack.cohort").info(
         "cohort table: %d patients, %d timepoints (%d not analysed) -> %s", table["patient_id"].nunique(),
-        len(table), 0 if failed is None else len(failed), args.out)
+        len(table), len(failed), args.out)
     return 0

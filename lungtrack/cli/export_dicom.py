@@ -31,10 +31,18 @@ def run(args) -> int:
     import logging
     from pathlib import Path
 
+    from lungtrack.errors import InputError
     from lungtrack.export.case import ExportOptions, export_case
     from lungtrack.ingest.inventory import series_files
+    from lungtrack.measure.outcome import case_outcome, is_analysed
 
     metrics = json.loads(Path(args.metrics).read_text())
+    outcome = case_outcome(metrics)
+    if outcome["status"] != "ok":  # a failed scan has no measurements to export (see failures.tsv)
+        raise InputError(args.metrics, f"scan not analysed ({outcome['failed_step']} failed: {outcome['reason']}); "
+                                       "no SEG or SR is written")
+    if args.previous and not is_analysed(json.loads(Path(args.previous).read_text())):
+        args.previous = None  # not analysed: no change call against it
     series_uid = (metrics.get("acquisition") or {}).get("series_uid")
     paths = series_files(args.files, args.root, series_uid) if series_uid else []
     lobes = None

@@ -3,6 +3,8 @@
 import logging
 import time
 
+from lungtrack.cli.segment_lungs import add_status_argument
+
 log = logging.getLogger(__name__)
 
 
@@ -49,9 +51,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lobes", help="also write lobes (1 right upper, 2 right middle, 3 right lower, 4 left upper,"
                                         " 5 left lower) here; needs a model with the five lobe roles")
     add_model_arguments(parser)
+    add_status_argument(parser)
 
 
 def run(args) -> int:
+    from lungtrack.cli.segment_lungs import segment_or_record
     from lungtrack.errors import InputError
     from lungtrack.io.images import check_image_path, read_image, write_image
     from lungtrack.segment.nnunet import check_model, load_model, segment_all, segment_lesions, segment_lungs
@@ -69,19 +73,24 @@ def run(args) -> int:
     if args.lobes:
         check_model(args.model, opts["labels"], args.preset, "lobes", image.GetDimension() == 3)
     start = time.perf_counter()
-    if args.output:
-        folder = preset_folder(args.preset, args.model) if args.preset else args.model
-        net = load_model(str(folder), args.device, tuple(args.folds) if args.folds else None, args.mirroring,
-                         args.step_size, args.workers)
-        write_image(net.predict(image), args.output)
-    if args.lobes or (args.lungs and args.lesions):
-        masks = segment_all(image, **opts)
-        for key in ("lungs", "lesions", "lobes"):
-            if getattr(args, key):
-                write_image(masks[key], getattr(args, key))
-    elif args.lungs:
-        write_image(segment_lungs(image, **opts), args.lungs)
-    elif args.lesions:
-        write_image(segment_lesions(image, None, **opts), args.lesions)
-    log.info("segmented %s with %s in %.1f s", args.input, args.model, time.perf_counter() - start)
+
+    def segment():
+        if args.output:
+            folder = preset_folder(args.preset, args.model) if args.preset else args.model
+            net = load_model(str(folder), args.device, tuple(args.folds) if args.folds else None, args.mirroring,
+                             args.step_size, args.workers)
+            write_image(net.predict(image), args.output)
+        if args.lobes or (args.lungs and args.lesions):
+            masks = segment_all(image, **opts)
+            for key in ("lungs", "lesions", "lobes"):
+                if getattr(args, key):
+                    write_image(masks[key], getattr(args, key))
+        elif args.lungs:
+            write_image(segment_lungs(image, **opts), args.lungs)
+        elif args.lesions:
+            write_image(segment_lesions(image, None, **opts), args.lesions)
+
+    outputs = [p for p in (args.output, args.lungs, args.lesions, args.lobes) if p]
+    if segment_or_record(args, image, segment, outputs):
+        log.info("segmented %s with %s in %.1f s", args.input, args.model, time.perf_counter() - start)
     return 0

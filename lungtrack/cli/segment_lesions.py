@@ -3,7 +3,7 @@
 import logging
 import time
 
-from lungtrack.cli.segment_lungs import BACKENDS
+from lungtrack.cli.segment_lungs import BACKENDS, add_status_argument
 
 log = logging.getLogger(__name__)
 
@@ -14,10 +14,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("out", help="lesion labels to write (NIfTI, on IMAGE's grid)")
     parser.add_argument("--backend", choices=BACKENDS, default="threshold",
                         help="threshold: HU rules, no model weights (default)")
+    add_status_argument(parser)
 
 
 def run(args) -> int:
-    from lungtrack.cli.segment_lungs import read_ct
+    from lungtrack.cli.segment_lungs import read_ct, segment_or_record
     from lungtrack.errors import InputError
     from lungtrack.io.images import check_image_path, read_image, same_grid, write_image
     from lungtrack.segment import segment_lesions
@@ -28,8 +29,10 @@ def run(args) -> int:
     if not same_grid(image, lungs):
         raise InputError(args.lungs, f"not on the grid of {args.image} (size, spacing, origin or direction differ)")
     start = time.perf_counter()
-    lesions = segment_lesions(image, lungs, backend=args.backend)
-    write_image(lesions, args.out)
-    log.info("segment-lesions: %s -> %s (%s backend, %.1f s)", args.image, args.out, args.backend,
-             time.perf_counter() - start)
+    def segment():
+        write_image(segment_lesions(image, lungs, backend=args.backend), args.out)
+
+    if segment_or_record(args, image, segment, [args.out]):
+        log.info("segment-lesions: %s -> %s (%s backend, %.1f s)", args.image, args.out, args.backend,
+                 time.perf_counter() - start)
     return 0

@@ -13,6 +13,30 @@ def add_arguments(parser) -> None:
     parser.add_argument("out", help="lung labels to write (NIfTI, on IMAGE's grid)")
     parser.add_argument("--backend", choices=BACKENDS, default="threshold",
                         help="threshold: HU rules, no model weights (default)")
+    add_status_argument(parser)
+
+
+def add_status_argument(parser) -> None:
+    """``--status``: record a failed segmentation there (the workflow's mode) instead of stopping."""
+    parser.add_argument("--status", metavar="STATUS",
+                        help="write the step status JSON here: ok, or failed with the one-line reason; on failure "
+                             "the masks are written empty (all 0) and the exit code is 0, so that the workflow "
+                             "reports the scan as failed and goes on")
+
+
+def segment_or_record(args, image, segment, outputs) -> bool:
+    """Run ``segment()`` (which writes the masks); on failure with ``--status``, write ``outputs`` empty.
+
+    Returns whether the segmentation succeeded.
+    """
+    from lungtrack.ingest.status import run_step
+    from lungtrack.io.images import empty_labels, write_image
+
+    if run_step(args.status, "segment", segment):
+        return True
+    for path in outputs:
+        write_image(empty_labels(image), path)
+    return False
 
 
 def read_ct(path):
@@ -35,8 +59,8 @@ def run(args) -> int:
     check_image_path(args.out)
     image = read_ct(args.image)
     start = time.perf_counter()
-    lungs = segment_lungs(image, backend=args.backend)
-    write_image(lungs, args.out)
-    log.info("segment-lungs: %s -> %s (%s backend, %.1f s)", args.image, args.out, args.backend,
-             time.perf_counter() - start)
+    if segment_or_record(args, image, lambda: write_image(segment_lungs(image, backend=args.backend), args.out),
+                         [args.out]):
+        log.info("segment-lungs: %s -> %s (%s backend, %.1f s)", args.image, args.out, args.backend,
+                 time.perf_counter() - start)
     return 0

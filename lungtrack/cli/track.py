@@ -9,7 +9,7 @@ def add_arguments(parser):
     parser.add_argument("--patient-id", required=True, help="patient identifier")
     parser.add_argument("--out-dir", required=True, help="folder for tracking.json, lesions.csv, regions.csv, "
                                                          "transforms/ and slices/")
-    parser.add_argument("--registration", choices=("rigid", "affine", "bspline"), default=settings.REGISTRATION,
+    parser.add_argument("--registration", choices=settings.REGISTRATION_METHODS, default=settings.REGISTRATION,
                         help="registration of follow-ups to the baseline (default %(default)s)")
     parser.add_argument("--min-overlap", type=float, default=settings.MIN_LESION_OVERLAP,
                         help="overlap, as a fraction of the smaller lesion, that matches two lesions "

@@ -108,14 +108,15 @@ def reference_paths(reference_dir, patient_id: str, study_date: str) -> dict[str
 
 
 def read_metrics(path) -> dict:
-    """A metrics JSON of ``lungtrack measure``, checked for the keys the evaluation uses."""
+    """A metrics JSON of ``lungtrack measure``, checked for the keys the evaluation uses (a failed one: its case)."""
     try:
         record = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise InputError(path, "file does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not a metrics JSON ({exc})") from None
-    missing = [k for k in (*CASE_KEYS, "poi", "lesion_ml", "paths") if k not in record]
+    needed = (*CASE_KEYS, "poi", "lesion_ml", "paths") if record.get("status") != "failed" else CASE_KEYS
+    missing = [k for k in needed if k not in record]
     if missing:
         raise InputError(path, f"metrics JSON lacks {', '.join(missing)}")
     return record

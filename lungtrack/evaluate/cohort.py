@@ -3,11 +3,12 @@
 import logging
 from pathlib import Path
 
-from lungtrack.evaluate.cases import evaluate_cases
+from lungtrack.evaluate.cases import evaluate_cases, read_metrics
 from lungtrack.evaluate.labels import read_labels, scan_labels
 from lungtrack.evaluate.page import render_page
 from lungtrack.evaluate.summary import scan_detection, summarise
 from lungtrack.io.atomic import write_text
+from lungtrack.measure.outcome import is_analysed
 
 log = logging.getLogger("lungtrack.evaluate")
 
@@ -16,8 +17,12 @@ OUTPUTS = ("cases.csv", "scans.csv", "summary.csv", "evaluation.html")
 
 def evaluate_cohort(metrics_paths, out_dir, reference_dir=None, labels_path=None, score: str = "poi",
                     threshold: float = 1.0, tolerances_mm=(1.0, 2.0), n_boot: int = 2000, seed: int = 0) -> dict:
-    """Evaluate every case and write the outputs to ``out_dir``; returns the paths written."""
-    cases, scans = evaluate_cases(metrics_paths, reference_dir, tolerances_mm)
+    """Evaluate every analysed case and write the outputs to ``out_dir``; returns the paths written.
+
+    Cases whose metrics status is failed (:mod:`lungtrack.measure.outcome`) are left out, with a note.
+    """
+    analysed = [p for p in metrics_paths if is_analysed(read_metrics(p))]
+    cases, scans = evaluate_cases(analysed, reference_dir, tolerances_mm)
     labels = scan_labels(scans, read_labels(labels_path) if labels_path else None)
     scans = scans.assign(label=labels)
     detection = scan_detection(scans, labels, score, threshold, n_boot, seed)
@@ -33,6 +38,9 @@ def evaluate_cohort(metrics_paths, out_dir, reference_dir=None, labels_path=None
         f"truth from {source}; AUC interval from {n_boot} stratified bootstrap resamples,",
         "sensitivity and specificity intervals exact (Clopper-Pearson).",
     ]
+    if len(analysed) < len(metrics_paths):
+        notes.append(f"{len(metrics_paths) - len(analysed)} scans not analysed (status failed, see failures.tsv)"
+                     " are left out.")
     if detection is None:
         notes.append("Scan-level detection not computed: it needs labelled scans with and without pneumonia.")
     out_dir = Path(out_dir)

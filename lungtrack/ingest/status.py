@@ -8,6 +8,7 @@ marked rows of ``cohort.csv`` and warnings in the patient report.
 """
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -37,14 +38,46 @@ def reason_text(error: InputError, root=None) -> str:
     return f"{path}: {error.reason}"
 
 
+def failure_reason(exc: Exception) -> str:
+    """One-line reason of an error raised by a step: the InputError's, or the exception's first line."""
+    if isinstance(exc, InputError):
+        return reason_text(exc)
+    message = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {message}"
+
+
 def write_status(path, case: dict, step: str, reason: str | None = None) -> None:
-    """Write the status of ``case`` (patient_id, study_date, timepoint): ok, or failed at ``step`` for ``reason``."""
-    record = {key: case.get(key, "") for key in ("patient_id", "study_date", "timepoint")}
+    """Write the status of ``case`` (patient_id, study_date, timepoint): ok, or failed at ``step`` for ``reason``.
+
+    The keys of ``case`` that are absent (a step that does not know its case) are left out.
+    """
+    record = {key: case[key] for key in ("patient_id", "study_date", "timepoint") if key in case}
     if reason is None:
         record["status"] = "ok"
     else:
         record.update(status="failed", failed_step=step, reason=reason)
     write_text(path, json.dumps(record, indent=2) + "\n")
+
+
+def run_step(status, step: str, work) -> bool:
+    """Run ``work()``; with a ``status`` path, record its outcome there instead of raising.
+
+    Returns whether it succeeded. Without ``status`` an error propagates (the command line turns
+    it into one line and exit code 2). The workflow gives ``status``, so that a scan that breaks a
+    step becomes a failed row instead of stopping the run.
+    """
+    if status is None:
+        work()
+        return True
+    try:
+        work()
+    except Exception as exc:  # noqa: BLE001 - any error of the step fails this scan only
+        reason = failure_reason(exc)
+        logging.getLogger("lungtrack").error("%s failed: %s", step, reason)
+        write_status(status, {}, step, reason)
+        return False
+    write_status(status, {}, step)
+    return True
 
 
 def read_status(path) -> dict:

@@ -25,7 +25,8 @@ def read_image(path) -> sitk.Image:
         raise InputError(path, f"not a readable image ({str(exc).strip().splitlines()[-1]})") from None
 
 
-IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+# .png: the label map of a 2D image (a 2D model's slice) only, see write_image
+IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".png")
 
 
 def check_image_path(path) -> None:
@@ -35,8 +36,11 @@ def check_image_path(path) -> None:
 
 
 def write_image(image: sitk.Image, path) -> None:
-    """Write ``image`` to ``path`` atomically (compressed when the name ends in .gz); refuses other suffixes."""
+    """Write ``image`` to ``path`` atomically (compressed when the name ends in .gz); refuses other suffixes,
+    and a 3D image as .png (SimpleITK would keep its first slice only)."""
     check_image_path(path)
+    if str(path).lower().endswith(".png") and image.GetDimension() != 2:
+        raise InputError(path, f"a {image.GetDimension()}D image cannot be written as .png; use .nii.gz")
     with atomic_path(path) as tmp:
         try:
             sitk.WriteImage(image, str(tmp), useCompression=str(path).endswith(".gz"))
@@ -47,6 +51,13 @@ def write_image(image: sitk.Image, path) -> None:
 def array_like(array: np.ndarray, reference: sitk.Image, dtype=None) -> sitk.Image:
     """Wrap a (z, y, x) array as an image with the geometry of ``reference``."""
     image = sitk.GetImageFromArray(array if dtype is None else array.astype(dtype))
+    image.CopyInformation(reference)
+    return image
+
+
+def empty_labels(reference: sitk.Image) -> sitk.Image:
+    """An all-zero uint8 label map on the grid of ``reference``."""
+    image = sitk.Image(reference.GetSize(), sitk.sitkUInt8)
     image.CopyInformation(reference)
     return image
 

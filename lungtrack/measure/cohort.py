@@ -7,6 +7,7 @@ import pandas as pd
 
 from lungtrack.errors import InputError
 from lungtrack.ingest.status import FAILURE_COLUMNS
+from lungtrack.measure.outcome import case_outcome
 from lungtrack.track.change import change_calls
 from lungtrack.track.settings import MIN_LESION_VOLUME_CHANGE_PCT, MIN_POI_CHANGE_PP
 
@@ -20,6 +21,8 @@ BASE_COLUMNS = [
 #: Columns present when reference masks were configured (Dice 0–1, errors mL and percentage points).
 REFERENCE_COLUMNS = ["dice_lung", "dice_lesion", "lesion_ml_error", "poi_error", "lung_ml_error", "ref_lung_ml",
                      "ref_lesion_ml", "ref_poi"]
+#: Quality control of the scan (pass, warn, fail; reasons "; "-joined), before the status columns.
+QC_COLUMNS = ["qc", "qc_reasons"]
 #: Columns saying whether a scan was analysed (ok/failed) and, if not, at which step and why (last).
 STATUS_COLUMNS = ["status", "failed_step", "reason"]
 #: Acquisition facts copied from the conversion sidecar.
@@ -35,6 +38,13 @@ def load_metrics(path) -> dict:
         raise InputError(path, f"not a readable metrics file ({exc})") from None
 
 
+def _qc(record: dict) -> dict:
+    """``qc`` and ``qc_reasons`` ("; "-joined) of a metrics record, when it has them."""
+    if "qc" not in record:
+        return {}
+    return {"qc": record["qc"], "qc_reasons": "; ".join(record.get("qc_reasons") or [])}
+
+
 def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
                  min_volume_pct: float = MIN_LESION_VOLUME_CHANGE_PCT,
                  failures: list[dict] | None = None) -> pd.DataFrame:
@@ -43,29 +53,50 @@ def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
     ``change_vs_previous`` calls each scan against the patient's previous analysed one (progression,
     regression, stable; empty at baseline) from the POI change (``min_poi_pp``, percentage points)
     and the lesion volume change (``min_volume_pct``, %), see :mod:`lungtrack.track.change`.
-    ``failures``: status records of cases that could not be analysed (:mod:`lungtrack.ingest.status`);
-    given (even empty), every row gets ``status`` (ok/failed), ``failed_step`` and ``reason``, and each
-    failed case keeps its row with empty measurements.
+    ``failures``: status records of cases that could not be analysed (:mod:`lungtrack.ingest.status`).
+    A metrics record whose status is failed (:mod:`lungtrack.measure.outcome`: segmentation or
+    measurement failed, or QC said fail) is such a case too. When there is any (or ``failures`` is
+    given, even empty), every row gets ``status`` (ok/failed), ``failed_step`` and ``reason``, and
+    each failed case keeps its row with empty measurements (``qc`` and ``qc_reasons`` kept).
     """
-    rows = []
+    rows, failed = [], list(failures or [])
     for rec in records:
+        outcome = case_outcome(rec)
+        if outcome["status"] != "ok":
+            failed.append({**outcome, **_qc(rec)})
+            continue
         row = {key: rec.get(key) for key in BASE_COLUMNS + ["timepoint"] + REFERENCE_COLUMNS if key in rec}
         acquisition = rec.get("acquisition") or {}
         row.update({col: acquisition.get(key) for col, key in ACQUISITION_COLUMNS.items()})
-        rows.append(row)
-    if failures is not None:
+        rows.append({**row, **_qc(rec)})
+    with_status = failures is not None or bool(failed)
+    if with_status:
         rows = [{**row, "status": "ok"} for row in rows]
-        rows += [{key: rec.get(key) for key in FAILURE_COLUMNS} | {"status": "failed"} for rec in failures]
+        rows += [{key: rec.get(key) for key in FAILURE_COLUMNS + QC_COLUMNS if key in rec} | {"status": "failed"}
+                 for rec in failed]
     table = pd.DataFrame(rows)
     if table.empty:
-        return pd.DataFrame(columns=BASE_COLUMNS)
+        return pd.DataFrame(columns=BASE_COLUMNS + (STATUS_COLUMNS if with_status else []))
     dates = pd.to_datetime(table["study_date"], format="%Y-%m-%d")
     table = table.assign(_date=dates).sort_values(["patient_id", "_date", "timepoint"], kind="stable")
     baseline = table.groupby("patient_id")["_date"].transform("min")
     table["days_since_baseline"] = (table["_date"] - baseline).dt.days
     table = table.drop(columns="_date").reset_index(drop=True)
-    analysed = table[table["poi"].notna()] if "poi" in table else table.iloc[:0]
+    table = table.reindex(columns=list(dict.fromkeys([*BASE_COLUMNS, *table.columns])))
+    analysed = table["poi"].notna() & ((table["status"] == "ok") if with_status else True)
+    analysed = table[analysed]
     table["change_vs_previous"] = change_calls(analysed, min_poi_pp, min_volume_pct)["change_vs_previous"]
     table["change_vs_previous"] = table["change_vs_previous"].fillna("")
-    extra = [c for c in table.columns if c not in BASE_COLUMNS + STATUS_COLUMNS]
-    return table.reindex(columns=BASE_COLUMNS + extra + (STATUS_COLUMNS if failures is not None else []))
+    last = [c for c in QC_COLUMNS if c in table.columns] + (STATUS_COLUMNS if with_status else [])
+    extra = [c for c in table.columns if c not in BASE_COLUMNS + QC_COLUMNS + STATUS_COLUMNS]
+    return table.reindex(columns=BASE_COLUMNS + extra + last)
+
+
+def nothing_analysed(path) -> str | None:
+    """Why no scan of the cohort table at ``path`` was analysed (one line), or None when one was."""
+    table = pd.read_csv(path, dtype=str)
+    if table.empty:
+        return "no CT study was found in the input (see ingest/inventory.tsv)"
+    if "status" not in table or (table["status"] == "ok").any():
+        return None
+    return f"none of the {len(table)} scans could be analysed (see failures.tsv)"

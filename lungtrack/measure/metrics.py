@@ -10,6 +10,7 @@ from lungtrack.errors import InputError
 from lungtrack.evaluate.overlap import dice
 from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.measure.outcome import qc_outcome
 from lungtrack.measure.qc import scan_qc
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
 from lungtrack.segment.orientation import spacing_zyx, to_canonical
@@ -80,19 +81,25 @@ def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dic
 def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lungs=None, ref_lesions=None,
                  lobes_path=None) -> dict:
     """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, QC, see README); with a lobe map
-    (``lobes_path``), POI and CT severity score per lobe (:func:`lobe_metrics`)."""
+    (``lobes_path``), POI and CT severity score per lobe (:func:`lobe_metrics`).
+
+    ``status`` is ``ok``, or ``failed`` at step ``qc`` when quality control failed (see
+    :mod:`lungtrack.measure.outcome`); the measurements are kept either way.
+    """
     image = read_image(image_path)
     lungs = _label_array(lungs_path, image)
     lesions = _label_array(lesions_path, image)
     acquisition = json.loads(Path(sidecar_path).read_text()) if sidecar_path else {}
     measured = lung_lesion_volumes(lungs, lesions, voxel_volume_ml(image))
+    qc = case_qc(image, lungs, lesions)
     record = {
         "patient_id": acquisition.get("patient_id"),
         "study_date": acquisition.get("study_date"),
         "timepoint": acquisition.get("timepoint"),
         **measured,
         **reference_metrics(image, lungs, lesions, measured, ref_lungs, ref_lesions),
-        **case_qc(image, lungs, lesions),
+        **qc,
+        **qc_outcome(qc),
         "acquisition": acquisition,
         "paths": {"image": str(image_path), "lungs": str(lungs_path), "lesions": str(lesions_path)},
     }

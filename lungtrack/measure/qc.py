@@ -6,7 +6,8 @@ patient's right; spacing (z, y, x) mm. Each failed check gives one reason; the v
 worst of them:
 
 - ``fail``: the numbers are not a measurement of a patient's lungs (lung volume outside the
-  plausible adult range: a crop, a scan of another body part, lungs not found);
+  plausible adult range: a crop, a scan of another body part, lungs not found), or the grid is
+  too coarse for lesions to be told from partial volume (pixels or slices too large);
 - ``warn``: the numbers are valid for what is in the scan but need a look (lungs cut off by the
   field of view, a strong right/left imbalance, lesion voxels in the airway lumen).
 
@@ -25,6 +26,9 @@ from lungtrack.segment.morphology import dilate
 PASS, WARN, FAIL = "pass", "warn", "fail"
 #: Plausible adult lung volume (both lungs, mL) on chest CT, expiration to deep inspiration.
 MIN_LUNG_ML, MAX_LUNG_ML = 1000.0, 9000.0
+#: Coarsest grid (mm) on which ground glass is told from the partial volume of vessels and walls:
+#: in-plane pixel and slice spacing.
+MAX_PIXEL_MM, MAX_SLICE_MM = 3.0, 10.0
 #: Lung cross-section (mm²) on the first/last slice or along an in-plane edge that counts as cut off.
 CUT_AREA_MM2 = 100.0
 #: Smaller lung / larger lung (volume) below which the two lungs are called imbalanced.
@@ -94,6 +98,10 @@ def scan_qc(lungs: np.ndarray, lesions: np.ndarray, spacing, hu: np.ndarray | No
         qc.add(FAIL, f"lung volume {total:.0f} mL is below {MIN_LUNG_ML:.0f} mL: not a whole chest, or no lungs found")
     elif total > MAX_LUNG_ML:
         qc.add(FAIL, f"lung volume {total:.0f} mL is above {MAX_LUNG_ML:.0f} mL: not lungs alone, or wrong spacing")
+    pixel = max(spacing[1:])
+    if pixel > MAX_PIXEL_MM or spacing[0] > MAX_SLICE_MM:
+        qc.add(FAIL, f"grid {pixel:.1f} mm in plane, {spacing[0]:.1f} mm between slices is coarser than "
+                     f"{MAX_PIXEL_MM:.0f} / {MAX_SLICE_MM:.0f} mm: lesions cannot be told from partial volume")
     lung = lungs > 0
     if lung.any():
         cut = _cut_ends(lung, spacing)

@@ -67,6 +67,7 @@ class Anatomy:
     carina_z: float
     bronchi: tuple  # ((p0, p1, lumen radius), ...)
     airway_wall: float
+    basal_retraction: float = 0.0  # mm the lung base pulls away from the lateral wall (at w = 0)
 
     @property
     def taper_z(self) -> float:
@@ -119,7 +120,7 @@ def sample_anatomy(rng: np.random.Generator, options) -> Anatomy:
         heart_axes=(55.0 * k, 45.0 * k, 48.0 * k),
         aorta=aorta, aorta_r=aorta_r,
         trachea_y=0.05 * b_cav, trachea_r=9.0 * k, carina_z=float(carina[2]),
-        bronchi=bronchi, airway_wall=1.5 * k,
+        bronchi=bronchi, airway_wall=1.5 * k, basal_retraction=options.basal_retraction_mm * k,
     )
 
 
@@ -151,6 +152,11 @@ def lung_sides(anat: Anatomy, x, y, z, w):
     space &= ellipse(x, y, anat.spine_r + margin, anat.spine_r + margin, (0.0, anat.spine_y)) > 1.0
     for p0, p1 in anat.aorta:
         space &= tube_depth(x, y, z, p0, p1, anat.aorta_r + margin) >= 0.0
+    if anat.basal_retraction > 0:
+        # towards the base the lung pulls away from the lateral chest wall: soft tissue of the
+        # diaphragm fills the gap, down to the costophrenic recess (lowest at w = 0)
+        pull = anat.basal_retraction * np.clip(1.0 - w / (0.35 * anat.height), 0.0, 1.0)
+        space &= ellipse(x, y, anat.a_cav - pull, anat.b_cav - 0.3 * pull) < 1.0
     half_width = mediastinum_half_width(anat, y)
     zt = anat.taper_z
     sides = np.zeros(space.shape, dtype=np.int8)

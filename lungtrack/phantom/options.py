@@ -21,7 +21,10 @@ class PhantomOptions:
     Traps: ``table`` patient table (carbon shells around a foam core) below the body;
     ``stomach_gas`` gas bubble below the left hemidiaphragm; ``bowel_gas`` gas pockets lower in
     the abdomen; ``fov_padding`` HU outside the circular field of view (e.g. -2000 or -3024),
-    None = none; ``anterior_junction`` the lungs touch anteriorly (thin junction line).
+    None = none; ``anterior_junction`` the lungs touch anteriorly (thin junction line);
+    ``basal_retraction_mm`` how far (mm) the lung base pulls away from the lateral chest wall
+    under the diaphragm domes (0 = the lung reaches the wall down to the recess), the gap being
+    soft tissue of the diaphragm.
     Content: ``vessels`` intrapulmonary vessel trees; ``lesions`` GGO / consolidation;
     ``severity`` lesion size factor (1 = moderate pneumonia), None = drawn per patient.
     Image: ``noise_hu`` Gaussian noise SD (HU); ``blur_voxels`` partial-volume blur sigma (voxels).
@@ -42,6 +45,7 @@ class PhantomOptions:
     bowel_gas: bool = False
     fov_padding: int | None = None
     anterior_junction: bool = False
+    basal_retraction_mm: float = 0.0
     vessels: bool = True
     lesions: bool = True
     severity: float | None = None
@@ -56,6 +60,8 @@ class PhantomOptions:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"phantom option {name} must be > 0, got {getattr(self, name)!r}")
+        if not 0.0 <= self.basal_retraction_mm <= 60.0:
+            raise ValueError(f"phantom option basal_retraction_mm must be in [0, 60] mm, got {self.basal_retraction_mm}")
         if self.n_slices is not None and self.n_slices < 2:
             raise ValueError(f"phantom option n_slices must be >= 2, got {self.n_slices}")
         if self.fov_padding is not None and not -3024 <= self.fov_padding <= -1024:

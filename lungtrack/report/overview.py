@@ -7,6 +7,7 @@ import pandas as pd
 from lungtrack import __version__
 from lungtrack.errors import InputError
 from lungtrack.ingest.privacy import path_safe
+from lungtrack.measure.qc import WARN
 from lungtrack.report import figures, render
 from lungtrack.track import settings
 from lungtrack.track.change import change_calls
@@ -53,7 +54,8 @@ def overview_report(cohort_csv, severity: dict[str, float] | None = None,
                     min_volume_pct: float = settings.MIN_LESION_VOLUME_CHANGE_PCT) -> str:
     """The cohort overview HTML; patient reports are linked as ``<path-safe patient id>.html`` beside it.
 
-    Scans the cohort table marks as not analysed (column ``status``) are listed with their reason.
+    Scans the cohort table marks as not analysed (column ``status``) are listed with their reason,
+    and analysed scans with QC warnings (``qc`` = warn) with theirs.
 
     ``severity``: latest six-zone CT severity score per patient id, when tracking results exist.
     """
@@ -61,6 +63,8 @@ def overview_report(cohort_csv, severity: dict[str, float] | None = None,
     status = table["status"] if "status" in table else pd.Series("ok", index=table.index)
     failed = table.loc[status != "ok"].reindex(columns=["patient_id", "study_date", "failed_step", "reason"])
     table = table[status == "ok"].reset_index(drop=True)
+    warned = table[table["qc"] == WARN] if "qc" in table else table.iloc[:0]
+    warned = warned.reindex(columns=["patient_id", "study_date", "qc", "qc_reasons"])
     links = {p: f"{path_safe(p)}.html" for p in table["patient_id"].unique()}
     summary = patient_summary(table, severity or {}, min_poi_pp, min_volume_pct)
     if summary["CT severity latest (0–30)"].isna().all():
@@ -78,4 +82,7 @@ def overview_report(cohort_csv, severity: dict[str, float] | None = None,
         failures=render.table(failed.rename(columns={"patient_id": "patient", "study_date": "study date",
                                                      "failed_step": "failed step"})),
         n_failed=len(failed),
+        qc_warnings=render.table(warned.rename(columns={"patient_id": "patient", "study_date": "study date",
+                                                        "qc": "quality control", "qc_reasons": "reasons"})),
+        n_warned=len(warned),
     )

@@ -8,6 +8,7 @@ import pandas as pd
 
 from lungtrack import __version__
 from lungtrack.errors import InputError
+from lungtrack.measure.outcome import case_outcome
 from lungtrack.report import data, figures, render
 from lungtrack.track import settings
 from lungtrack.track.change import change_calls, interval_records
@@ -23,8 +24,8 @@ _CHANGE_COLUMNS = {
     "lesion_volume_change_pct": "lesion volume change (%)", "call": "call",
 }
 _REGISTRATION_COLUMNS = {
-    "study_date": "study date", "method": "registration", "dice_lungs_before": "Dice lungs before",
-    "dice_lungs_after": "Dice lungs after",
+    "study_date": "study date", "method": "registration", "used": "fit used", "dice_lungs_before": "Dice lungs before",
+    "dice_lungs_after": "Dice lungs after", "jacobian_min": "Jacobian min", "jacobian_max": "Jacobian max",
 }
 
 
@@ -82,23 +83,34 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None,
     ``metrics_paths``: metrics JSONs of ``lungtrack measure`` (any order); ``tracking_path``: the
     ``tracking.json`` of ``lungtrack track`` (its slice PNGs are read relative to it), or None for
     a report without the lesion, zone and slice sections; ``failures``: status records of the
-    patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`), shown as warnings.
+    patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`), shown as warnings,
+    as are the metrics records whose status is failed and the QC warnings of the analysed scans.
+    Failed scans are left out of every table, figure and change call.
     """
-    table, records = data.load_patient(list(metrics_paths), patient_id)
+    every = data.read_patient(list(metrics_paths), patient_id)
+    table, records = data.patient_table(every)
     calls = change_calls(table, min_poi_pp, min_volume_pct)
     intervals = interval_records(table, calls)
+    failures = list(failures) + [o for o in map(case_outcome, every) if o["status"] == "failed"]
+    failures.sort(key=lambda f: (f["study_date"], f["timepoint"]))
     warnings = [f"{f['study_date']}: scan not analysed, {f['failed_step']} failed: {f['reason']}" for f in failures]
+    warnings += data.qc_warnings(records)
     warnings += data.breath_hold_warnings(table, lung_volume_warning_pct) + data.acquisition_warnings(records)
     tracking = None
     if tracking_path is not None:
         tracking_data = data.load_tracking(tracking_path)
-        tracking = _tracking_context(tracking_data, Path(tracking_path).parent)
+        if tracking_data.get("slices"):
+            tracking = _tracking_context(tracking_data, Path(tracking_path).parent)
         warnings += tracking_data.get("warnings", [])
+    generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    if table.empty:  # every scan failed: the warnings say why
+        return render.render("patient.html", version=__version__, generated=generated, patient_id=patient_id,
+                             n_scans=0, n_failed=len(failures), warnings=warnings)
     latest = table.iloc[-1]
     return render.render(
         "patient.html",
         version=__version__,
-        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        generated=generated,
         patient_id=patient_id,
         n_scans=len(table),
         first_date=table["study_date"].iloc[0],

@@ -39,7 +39,7 @@ def segment_lesions_threshold(
     max_hu: float = 150.0,
     vessel_radius_mm: float = 4.0,
     vessel_rim_mm: float = 2.0,
-    ggo_radius_mm: float = 3.0,
+    ggo_radius_mm: float = 5.0,
     min_volume_mm3: float = 100.0,
     smooth_mm: float = 1.0,
 ) -> sitk.Image:
@@ -59,7 +59,10 @@ def segment_lesions_threshold(
     - ``vessel_rim_mm`` (mm, at least one in-plane voxel): ground glass this close to a vessel or
       bronchial wall is its partial-volume rim, not lesion (lesion edges grow back afterwards).
     - ``ggo_radius_mm`` (mm): lesion tissue must hold a ball of this radius; thinner structures
-      in the ground-glass range are small vessels blurred by partial volume, or shells.
+      in the ground-glass range are vessels and bronchial walls blurred by partial volume, or
+      shells. 5 mm: on real chest CT with 5 mm slices the haze around the hilar vessels holds a
+      3 mm ball (false-positive POI 1.4 % at 3 mm, 0.4 % at 5 mm); ground-glass foci thinner than
+      10 mm are missed.
     - ``min_volume_mm3`` (mm³): smaller lesion components are dropped.
     - ``smooth_mm`` (mm): in-plane Gaussian applied before the thresholds.
     ``lungs`` must be on ``image``'s grid (as written by ``segment_lungs``).

@@ -31,7 +31,6 @@ def segment_lungs_threshold(
     airway_hu: float | None = None,
     airway_rim_mm: float = 3.0,
     smooth_mm: float = 1.0,
-    wall_window_mm: float = 100.0,
 ) -> sitk.Image:
     """Right (1) and left (2) lung labels (uint8) on ``image``'s grid, from HU thresholds.
 
@@ -45,8 +44,7 @@ def segment_lungs_threshold(
     - ``airway_rim_mm`` (mm): margin around the airway lumen removed with it, at least two in-plane
       voxels: the lumen's edge, blurred towards its wall, is above ``airway_hu`` but still air.
     - ``smooth_mm`` (mm): in-plane Gaussian applied before every threshold.
-    - ``wall_window_mm`` (mm): longest lesion against the chest wall that is filled back
-      (craniocaudal); see ``pleura.fill_wall_lesions``.
+    Dense lesions against the chest wall are filled back by ``pleura.fill_wall_lesions``.
     """
     canonical, hu, spacing = canonical_hu(image, smooth_mm)
     body = body_mask(hu, spacing, tissue_hu=body_hu)
@@ -58,7 +56,7 @@ def segment_lungs_threshold(
     midline = body_midline(body)
     right, left = right_left(select_lungs(air, midline), hu, spacing, midline)
     right, left = (fill_holes_2d(m) for m in (right, left))
-    right, left = fill_wall_lesions([right, left], body, hu, spacing, window_mm=wall_window_mm)
+    right, left = fill_wall_lesions([right, left], body, hu, spacing)
     right, left = (fill_holes_2d(m) for m in (right, left))
     labels = np.zeros(hu.shape, dtype=np.uint8)
     labels[left] = LEFT

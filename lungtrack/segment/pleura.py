@@ -1,27 +1,37 @@
-"""Keeping dense lesions that lie against the chest wall or the diaphragm inside the lung.
+"""Keeping dense lesions that lie against the chest wall inside the lung.
 
 Consolidation (about -100 to +60 HU) is as dense as the chest wall, so a threshold cuts it out of
-the lung where it touches the ribs (the typical dorsal-basal pattern of COVID-19 pneumonia); it
-may remove a whole convex cap of the lung, which no hull or closing of the lung shape restores.
-The chest wall, however, has a thickness that changes slowly from head to feet. Per axial slice,
-rays leave the body's centre; along each ray (angle bin) the wall thickness is the distance from
-the outermost lung voxel to the skin. A lesion against the wall makes that distance jump up over a
-limited height, so a grey opening along z (per angle) with a window longer than a lesion recovers
-the wall thickness of the neighbouring healthy slices; where the measured distance exceeds it, the
-voxels between the aerated lung and the estimated inner wall surface are lung. Towards the apex
-the profile is extended with its top value (the wall really thickens there, the opening keeps it);
-below the base with the thinnest value near the base (the lung reaches the wall in the
-costophrenic recess, so a thicker reading there is a lesion on the diaphragm, which is removed).
-Rays that meet no lung at all between two rays of the same lung (a lesion filling the whole depth
-of the posterior recess) are bridged. Rays towards the mediastinum, the heart or the diaphragm's
-dome meet the lung from the inside and are never filled: only the part beyond the outermost lung
-voxel, up to the estimated wall, is considered, and never deeper than a lesion could be.
+the lung where it touches the ribs (the typical dorsal-basal pattern of COVID-19 pneumonia). Two
+kinds of candidates are filled back, both only on the wall side of the lung (beyond its outermost
+voxel along the ray from the body's centre; never towards the mediastinum, the heart or the liver
+dome, which lie on the inner side of the lung):
+
+- notches: a lesion bites into the lung from the wall, and on an axial slice the lung's outline,
+  convex along the ribs elsewhere, has a concave notch there (the voxels of the lung's convex hull
+  that are not lung);
+- gaps by ray: along each ray (angle bin) the chest wall thickness is the distance from the
+  outermost lung voxel to the skin; it changes slowly from head to feet, so a grey opening along z
+  with a window longer than a lesion gives the wall of the neighbouring healthy slices, and where
+  the measured distance exceeds it the voxels up to the estimated inner wall are candidates. Rays
+  without lung between two rays of the same lung (a lesion filling the posterior recess) are
+  bridged. Beyond the measured slices each ray keeps its end value, so that a lung base pulling
+  away from the lateral wall above a domed diaphragm stays outside the lung.
+
+Healthy anatomy leaves only thin candidates (rib indentations, pleura, extrapleural fat, the
+paravertebral gutter, breasts and a thick wall shift the skin, not the inner wall), so of both
+kinds only pieces thicker than ``min_depth_mm`` and larger than ``min_volume_ml`` are lung.
+Not recovered (documented limits): a consolidation filling a whole lobe's wall side over more than
+the z window, and a mass in the paravertebral corner or on the diaphragm that the lung does not
+wrap around.
 
 Arrays are (z, y, x) in canonical LPS orientation (z = 0 at the feet), HU, spacing (z, y, x) mm.
 """
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.morphology import convex_hull_image
+
+from lungtrack.segment.morphology import components, opening, remove_small
 
 ANGLE_BINS = 180
 
@@ -68,10 +78,10 @@ def wall_profile(thickness: np.ndarray, spacing, window_mm: float) -> np.ndarray
     """Healthy chest wall thickness (mm) per (z, angle bin) from measured ``thickness`` (NaN = no lung).
 
     Grey opening along z with a window of ``window_mm`` (mm), 3 angle bins wide. Each angle's
-    profile is extended beyond its measured slices: upwards with its top value (the wall really
-    thickens towards the apex, which the opening must keep), downwards with the smallest value of
-    its lowest window (at the base the lung reaches down to the wall in the costophrenic recess,
-    so a thicker reading there is a lesion on the diaphragm, which the opening must remove).
+    profile is extended beyond its measured slices with its end values: the wall really thickens
+    towards the apex, and towards the base the lung may pull away from the lateral wall above the
+    diaphragm dome, which the opening must both keep (extending the base with its thinnest value
+    instead turns the soft tissue of a domed diaphragm into "lesion", 250-330 mL per scan).
     """
     n = max(int(round(window_mm / spacing[0])) | 1, 1)
     extended = np.full((thickness.shape[0] + 2 * n, thickness.shape[1]), np.nan, dtype=np.float32)
@@ -80,7 +90,7 @@ def wall_profile(thickness: np.ndarray, spacing, window_mm: float) -> np.ndarray
         if defined.size:
             low, high = defined[0], defined[-1]
             extended[n + low : n + high + 1, b] = thickness[low : high + 1, b]
-            extended[: n + low, b] = np.nanmin(thickness[low : low + n, b])
+            extended[: n + low, b] = thickness[low, b]
             extended[n + high + 1 :, b] = thickness[high, b]
     undefined = np.isnan(extended)
     eroded = ndi.minimum_filter(np.where(undefined, np.inf, extended), size=(n, 3), mode="wrap")
@@ -88,30 +98,14 @@ def wall_profile(thickness: np.ndarray, spacing, window_mm: float) -> np.ndarray
     return ndi.maximum_filter(eroded, size=(n, 3), mode="wrap")[n:-n]
 
 
-def fill_wall_lesions(
-    lungs: list,
-    body: np.ndarray,
-    hu: np.ndarray,
-    spacing,
-    window_mm: float = 100.0,
-    min_gap_mm: float = 3.0,
-    max_depth_mm: float = 60.0,
-    max_bridge_deg: float = 60.0,
-    max_hu: float = 150.0,
-    consistency_mm: float = 5.0,
-) -> list:
-    """Return copies of ``lungs`` (list of (z, y, x) boolean masks) with wall lesions added (module doc).
 
-    Along an angle bin the voxels between the outermost lung voxel and the estimated inner wall
-    surface are added to that lung when the gap is at least ``min_gap_mm`` (mm) and at most
-    ``max_depth_mm`` (mm; a deeper gap is anatomy, e.g. the neck above a lung apex or a trachea
-    mistaken for lung), voxels below ``max_hu`` (HU) only (bone is never lung).
-    Rays that meet no lung at all, in a run of at most ``max_bridge_deg`` (degrees) between two
-    rays of the same lung (a lesion filling the lung's whole depth, e.g. in the posterior
-    costophrenic recess), are filled from the lung's inner radius interpolated between those two
-    rays out to the wall. ``window_mm`` (mm) must exceed the craniocaudal size of the lesions.
-    Gaps along z up to twice ``consistency_mm`` (mm, at least one slice) are then closed.
-    """
+def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, spacing, window_mm: float, min_gap_mm: float,
+                max_depth_mm: float, max_bridge_deg: float, max_hu: float) -> list:
+    """Wall lesions found by the chest wall thickness along rays (module doc): copies of ``lungs``
+    with, per angle bin, the voxels between the outermost lung voxel and the estimated inner wall
+    added where the gap is at least ``min_gap_mm`` and at most ``max_depth_mm`` (mm), below
+    ``max_hu`` (HU); runs of rays without lung up to ``max_bridge_deg`` (degrees) between rays of
+    the same lung are bridged. ``window_mm`` (mm) must exceed the lesions' craniocaudal size."""
     pixel = spacing[1:]
     out = [m.copy() for m in lungs]
     slices = np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0))
@@ -140,8 +134,69 @@ def fill_wall_lesions(
             start[~(inner_wall - start <= max_depth_mm)] = np.nan  # deeper: anatomy, not a lesion
             add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z] & (hu[z] < max_hu)
             result[z] |= add
-    # the fill is decided slice by slice: close single-slice gaps between filled slices
-    reach = max(1, int(round(consistency_mm / spacing[0])))
-    line = np.ones((2 * reach + 1, 1, 1), dtype=bool)
-    allowed = body & (hu < max_hu)
-    return [m | (ndi.binary_closing(m, line) & allowed) for m in out]
+    return out
+
+
+def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, pixel_mm, max_hu: float,
+                 max_depth_mm: float, min_reach: float) -> np.ndarray:
+    """Concave notches of one lung's (y, x) cross-section on its wall side (module doc).
+
+    Returns the boolean (y, x) candidates: in the lung's convex hull, not lung, inside the body,
+    below ``max_hu`` (HU), beyond the lung's outermost pixel along the ray from the body's centre
+    and at most ``max_depth_mm`` (mm) beyond it, on rays where that outermost pixel lies at least
+    ``min_reach`` of the way to the skin (rays that meet only a medial tip of the lung cross the
+    mediastinum beyond it, not the chest wall).
+    """
+    if lung2d.sum() < 3 or not body2d.any():
+        return np.zeros_like(lung2d)
+    radius, bins = _polar(lung2d.shape, ndi.center_of_mass(body2d), pixel_mm)
+    outer = _radial_range(radius, bins, lung2d)[1]
+    outer[~(outer >= min_reach * _radial_range(radius, bins, body2d)[1])] = np.nan
+    outer = outer[bins]
+    beyond = (radius > outer) & (radius <= outer + max_depth_mm)  # False where the ray has no lung (NaN)
+    return convex_hull_image(lung2d) & ~lung2d & body2d & (hu2d < max_hu) & beyond
+
+
+def _thick_pieces(mask: np.ndarray, min_depth_mm: float, min_volume_ml: float, spacing) -> np.ndarray:
+    """The 26-connected pieces of ``mask`` that hold a ball of ``min_depth_mm`` (mm) somewhere and
+    measure at least ``min_volume_ml`` (mL), kept whole (their thin edges with them)."""
+    labels, _ = components(mask, full_connectivity=True)
+    keep = np.zeros(labels.max() + 1, dtype=bool)
+    keep[np.unique(labels[opening(mask, min_depth_mm, spacing)])] = True
+    keep[0] = False
+    return remove_small(keep[labels], min_volume_ml * 1000.0, spacing)
+
+
+def fill_wall_lesions(
+    lungs: list,
+    body: np.ndarray,
+    hu: np.ndarray,
+    spacing,
+    window_mm: float = 100.0,
+    min_gap_mm: float = 3.0,
+    min_depth_mm: float = 4.0,
+    max_depth_mm: float = 60.0,
+    max_bridge_deg: float = 60.0,
+    min_volume_ml: float = 1.0,
+    max_hu: float = 150.0,
+    min_reach: float = 0.5,
+) -> list:
+    """Return copies of ``lungs`` (list of (z, y, x) boolean masks) with wall lesions added (module doc).
+
+    Candidates are the lung's concave notches on its wall side (:func:`wall_notches`) and the
+    gaps to the chest wall that the neighbouring slices do not have (:func:`radial_fill`, with
+    ``window_mm``, ``min_gap_mm`` and ``max_bridge_deg``). Of both, only pieces that hold a ball
+    of ``min_depth_mm`` (mm; thinner is the rib indentation, pleura or extrapleural fat along a
+    healthy lung) and measure at least ``min_volume_ml`` (mL) are added. ``max_depth_mm`` (mm):
+    deeper gaps are anatomy; ``max_hu`` (HU): denser voxels (bone, contrast) are never lung;
+    ``min_reach`` (0-1): see :func:`wall_notches`.
+    """
+    pixel = spacing[1:]
+    radial = radial_fill(lungs, body, hu, spacing, window_mm, min_gap_mm, max_depth_mm, max_bridge_deg, max_hu)
+    out = []
+    for lung, by_ray in zip(lungs, radial):
+        added = by_ray & ~lung
+        for z in np.flatnonzero(lung.any(axis=(1, 2))):
+            added[z] |= wall_notches(lung[z], body[z], hu[z], pixel, max_hu, max_depth_mm, min_reach)
+        out.append(lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing))
+    return out

@@ -2,7 +2,7 @@
 
 Writes into ``out_dir``: ``tracking.json`` (everything the report shows, written last),
 ``lesions.csv`` (one row per lesion and scan), ``regions.csv`` (long format: patient_id,
-study_date, timepoint, region, metric, value), ``transforms/<timepoint>_to_baseline.tfm`` and
+study_date, timepoint, region, metric, value), ``transforms/<timepoint>_to_baseline.h5`` and
 ``slices/<timepoint>_<level>.png`` (axial slices at corresponding positions).
 """
 
@@ -23,9 +23,10 @@ from lungtrack.report.data import load_patient
 from lungtrack.report.slices import crop_box, slice_png
 from lungtrack.segment.orientation import to_canonical
 from lungtrack.track import settings
+from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
 from lungtrack.track.regions import ZONES, lobe_measures, zone_measures
-from lungtrack.track.registration import identity, lung_dice, register_lungs, warp_image, warp_labels, write_transform
+from lungtrack.track.registration import identity, lung_dice, warp_image, warp_labels, write_transform
 
 log = logging.getLogger("lungtrack.track")
 
@@ -121,16 +122,42 @@ def _write_slices(scans_and_transforms, baseline: _Scan, levels: dict[str, int],
     return records
 
 
+def _fit_warnings(date: str, dice_after: float, quality: dict) -> list[str]:
+    """Warnings about a poor registration: low lung Dice (0–1), a refused refinement, folding."""
+    warnings = []
+    if quality["refused"]:
+        warnings.append(f"{date}: the intensity refinement of the registration was refused ({quality['refused']}); "
+                        "the affine lung-outline fit is used")
+    if quality["jacobian_min"] <= 0:
+        warnings.append(f"{date}: the registration folds (Jacobian determinant {quality['jacobian_min']:.2f}); "
+                        "lesion matches and slice positions may not correspond")
+    if dice_after < MIN_REGISTRATION_DICE:
+        warnings.append(f"{date}: registration to the baseline is poor (lung Dice {dice_after:.2f}); "
+                        "lesion matches and slice positions may not correspond")
+    return warnings
+
+
 def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOptions = TrackingOptions(),
                   lobes_dir=None) -> dict:
     """Track one patient's scans (any order; the earliest is the baseline) and write the results.
 
-    Returns the content of ``tracking.json``.
+    Only the analysed scans are tracked: a metrics record whose status is failed (segmentation or
+    QC failed, :mod:`lungtrack.measure.outcome`) is left out, and the next scan is compared with the
+    last analysed one. With none analysed, the outputs are written empty. Returns the content of
+    ``tracking.json``.
     """
     metrics_paths = [Path(p) for p in metrics_paths]
     table, records = load_patient(metrics_paths, patient_id)
     path_of = {json.loads(p.read_text())["timepoint"]: p for p in metrics_paths}
     out_dir = Path(out_dir)
+    skipped = len(metrics_paths) - len(records)
+    if skipped:
+        log.info("%s: %d of %d scans not analysed (status failed), left out", patient_id, skipped, len(metrics_paths))
+    if not records:
+        return _write_results(out_dir, {"patient_id": patient_id, "baseline": None,
+                                        "settings": {**asdict(options), "lobes": bool(lobes_dir)}, "zones": ZONES,
+                                        "registration": [], "lesions": [], "regions": [], "slices": [],
+                                        "warnings": [], "lobes_used": False})
     new_id = lesion_ids()
     lesion_rows, region_rows, registration, warnings, transforms = [], [], [], [], []
     lesion_profile = None
@@ -142,15 +169,16 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
         if baseline is None:
             baseline, transform = scan, identity()
         else:
-            transform = register_lungs(baseline.lungs, scan.lungs, options.registration)
-            write_transform(transform, out_dir / "transforms" / f"{scan.timepoint}_to_baseline.tfm")
+            fit = register_scans((baseline.ct, baseline.lungs, baseline.lesions), (scan.ct, scan.lungs, scan.lesions),
+                                 options.registration)
+            transform = fit.transform
+            write_transform(transform, out_dir / "transforms" / f"{scan.timepoint}_to_baseline.h5")
             after = lung_dice(baseline.lungs, scan.lungs, transform)
-            registration.append({"study_date": date, "timepoint": scan.timepoint, "method": options.registration,
-                                 "dice_lungs_before": lung_dice(baseline.lungs, scan.lungs, identity()),
-                                 "dice_lungs_after": after})
-            if after < MIN_REGISTRATION_DICE:
-                warnings.append(f"{date}: registration to the baseline is poor (lung Dice {after:.2f}); "
-                                "lesion matches and slice positions may not correspond")
+            before = lung_dice(baseline.lungs, scan.lungs, identity())
+            registration.append({"study_date": date, "timepoint": scan.timepoint, "method": fit.method,
+                                 "used": fit.used, "dice_lungs_before": before, "dice_lungs_after": after,
+                                 **fit.quality})
+            warnings += _fit_warnings(date, after, fit.quality)
         transforms.append(transform)
         voxel_ml = voxel_volume_ml(scan.ct)
         ct, lungs, lesions = (sitk.GetArrayFromImage(i) for i in (scan.ct, scan.lungs, scan.lesions))
@@ -192,12 +220,6 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
              for i, (r, t) in enumerate(zip(records, transforms, strict=True)))
     slices = _write_slices(scans, baseline, levels, out_dir)
 
-    lesions_table = pd.DataFrame(lesion_rows, columns=["lesion_id", "study_date", "timepoint", "event", "volume_ml",
-                                                       "mean_hu", "lung", "zone", "related"])
-    with atomic_path(out_dir / "lesions.csv") as tmp:
-        lesions_table.to_csv(tmp, index=False, float_format="%.4f")
-    with atomic_path(out_dir / "regions.csv") as tmp:
-        pd.DataFrame(region_rows).to_csv(tmp, index=False, float_format="%.4f")
     result = {
         "patient_id": patient_id,
         "baseline": baseline.timepoint,
@@ -210,7 +232,19 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
         "warnings": warnings,
         "lobes_used": any(r["metric"] == "lobe_severity_total" for r in region_rows),
     }
-    write_text(out_dir / "tracking.json", json.dumps(result, indent=1) + "\n")
+    _write_results(out_dir, result)
     log.info("%s: %d scans, %d lesion rows, %d new, %d resolved -> %s", patient_id, len(records), len(lesion_rows),
              sum(r["event"] == "new" for r in lesion_rows), sum(r["event"] == "resolved" for r in lesion_rows), out_dir)
+    return result
+
+
+def _write_results(out_dir: Path, result: dict) -> dict:
+    """Write lesions.csv, regions.csv and, last, tracking.json from the tracking ``result``; return it."""
+    lesions_table = pd.DataFrame(result["lesions"], columns=["lesion_id", "study_date", "timepoint", "event",
+                                                             "volume_ml", "mean_hu", "lung", "zone", "related"])
+    with atomic_path(out_dir / "lesions.csv") as tmp:
+        lesions_table.to_csv(tmp, index=False, float_format="%.4f")
+    with atomic_path(out_dir / "regions.csv") as tmp:
+        pd.DataFrame(result["regions"]).to_csv(tmp, index=False, float_format="%.4f")
+    write_text(out_dir / "tracking.json", json.dumps(result, indent=1) + "\n")
     return result

@@ -15,7 +15,9 @@ MIN_LESION_OVERLAP = 0.1
 #: Lesion components smaller than this (mL) are not tracked (segmentation specks).
 MIN_LESION_ML = 0.05
 #: Registration of follow-ups to the baseline: ``rigid``, ``affine`` (rigid then affine) or
-#: ``bspline`` (rigid, affine, then a B-spline deformation).
-REGISTRATION = "affine"
+#: ``bspline`` (rigid, affine, then a B-spline deformation), all fitted to the lung outline; or
+#: ``intensity`` (affine, then a deformation fitted to the CT inside the lungs).
+REGISTRATION_METHODS = ("rigid", "affine", "bspline", "intensity")
+REGISTRATION = "intensity"
 #: Lung volume change (%) between consecutive scans above which the report warns about breath-hold.
 LUNG_VOLUME_WARNING_PCT = 15.0

@@ -21,6 +21,9 @@ RESULTS = Path(config["results_dir"])
 DICOM_DIR = Path(config["dicom_dir"])
 DEMO_DIR = Path(config["demo"]["dir"])
 IS_DEMO = DICOM_DIR.resolve() == (DEMO_DIR / "dicom").resolve()
+if not config["ingest"]["samples"] and RESULTS.resolve().is_relative_to(DICOM_DIR.resolve()):
+    raise WorkflowError(f"results_dir {RESULTS} lies inside dicom_dir {DICOM_DIR}: the inventory would read "
+                        "the results as input on every run; choose a results_dir outside dicom_dir")
 REFERENCE_DIR = config["reference_dir"] or (str(DEMO_DIR / "truth") if IS_DEMO else None)
 
 wildcard_constraints:
@@ -57,6 +60,11 @@ def cases():
         with open(path, newline="") as f:
             _CASES[key] = list(csv.DictReader(f, delimiter="\t"))
     return _CASES[key]
+
+
+def step_status(step):
+    """Status file of a per-case step after check_series (ok, or failed with the reason; see rule measure)."""
+    return out("status", "{patient}", "{timepoint}." + step + ".json")
 
 
 def status_path(case):

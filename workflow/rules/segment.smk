@@ -1,4 +1,6 @@
 # Lungs (1 right, 2 left) and lesions (1 GGO, 2 consolidation) on each CT's own grid.
+# A segmentation that fails records why in its step status (status/<patient>/<timepoint>.<rule>.json)
+# and leaves empty masks, so that `measure` writes a failed record and the run goes on.
 
 
 rule segment_lungs:
@@ -6,6 +8,7 @@ rule segment_lungs:
         image=out("images", "{patient}", "{timepoint}.nii.gz"),
     output:
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
+        status=step_status("segment_lungs"),
     params:
         backend=config["segmentation"]["backend"],
     resources:
@@ -18,7 +21,8 @@ rule segment_lungs:
     benchmark:
         bench("segment_lungs", "{patient}", "{timepoint}")
     shell:
-        "lungtrack segment-lungs {input.image} {output.lungs} --backend {params.backend} > {log} 2>&1"
+        "lungtrack segment-lungs {input.image} {output.lungs} --backend {params.backend}"
+        " --status {output.status} > {log} 2>&1"
 
 
 rule segment_lesions:
@@ -27,6 +31,7 @@ rule segment_lesions:
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
     output:
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+        status=step_status("segment_lesions"),
     params:
         backend=config["segmentation"]["backend"],
     resources:
@@ -40,4 +45,4 @@ rule segment_lesions:
         bench("segment_lesions", "{patient}", "{timepoint}")
     shell:
         "lungtrack segment-lesions {input.image} {input.lungs} {output.lesions}"
-        " --backend {params.backend} > {log} 2>&1"
+        " --backend {params.backend} --status {output.status} > {log} 2>&1"

@@ -1,5 +1,7 @@
 # nnU-Net models: `snakemake train` trains one and installs it at nnunet.model; with
-# segmentation.backend nnunet, one job per CT predicts its lungs and lesions (and lobes) with it.
+# segmentation.backend nnunet, one job per CT predicts its lungs and lesions (and lobes) with it. Training
+# runs only when asked for: segmentation reads the model's files, not rule train's output, and stops at
+# once when the model folder does not exist.
 from snakemake.exceptions import WorkflowError
 
 from lungtrack.errors import InputError
@@ -74,6 +76,27 @@ def nnunet_args():
     return " ".join(args)
 
 
+def nnunet_model_files(wildcards):
+    """The files of nnunet.model (its preset's folder with a preset) and nnunet.lesion_model that a
+    prediction reads (tracked as its inputs).
+
+    None with the threshold backend. Stops the run, naming the key and the path, when a model folder
+    does not exist (rule all asks first, so that a run stops before the inventory).
+    """
+    if not NNUNET_BACKEND:
+        return []
+    files = []
+    for key, folder in (("model", NNUNET_MODEL), ("lesion_model", NNUNET["lesion_model"])):
+        if folder is None:
+            continue
+        if not Path(folder).is_dir():
+            raise WorkflowError(f"nnunet.{key}: model folder {folder} does not exist; correct the path, "
+                                "or train a model there with `snakemake train`")
+        files += sorted(str(p) for name in ("checkpoint_final.pth", "dataset.json", "plans.json")
+                        for p in Path(folder).rglob(name))
+    return files
+
+
 rule train:
     input:
         training_inputs,
@@ -103,12 +126,14 @@ if config["segmentation"]["backend"] == "nnunet":
     rule segment_nnunet:
         input:
             image=out("images", "{patient}", "{timepoint}.nii.gz"),
-            model=NNUNET_MODEL,
+            model=nnunet_model_files,
         output:
             lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
             lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+            status=step_status("segment_nnunet"),
             **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
         params:
+            model=NNUNET_MODEL,
             args=nnunet_args(),
             lobes=lambda wc, output: f"--lobes {output.lobes}" if NNUNET_LOBES else "",
         threads: NNUNET["workers"]
@@ -126,5 +151,6 @@ if config["segmentation"]["backend"] == "nnunet":
         shell:
             # the image first: --labels and --folds take several values; --workers from threads, not
             # params, so that a new worker count does not segment every CT again
-            "lungtrack segment {input.image} --model {input.model} --workers {threads} {params.args}"
-            " --lungs {output.lungs} --lesions {output.lesions} {params.lobes} > {log} 2>&1"
+            "lungtrack segment {input.image} --model {params.model} --workers {threads} {params.args}"
+            " --lungs {output.lungs} --lesions {output.lesions} {params.lobes} --status {output.status}"
+            " > {log} 2>&1"

@@ -1,0 +1,198 @@
+"""Refine the lung-outline registration with the CT intensities inside the lungs.
+
+The outline fit of :mod:`lungtrack.track.registration` (rigid, then affine on the signed distance
+to the lung surface) is refined by a dense deformation (symmetric-forces demons, SimpleITK)
+fitted to the CT intensities (HU, clamped to the lung range) on coarse grids, coarse to fine
+(``LEVEL_SPACING_MM``). Only the lungs drive it: outside each scan's lungs (plus a few mm, so
+that the pleura counts) both images are set to one value, and the lesion voxels of either scan
+are set to the median lung HU in both images, so lesions that change between the scans exert no
+force. A fit that folds space (Jacobian determinant <= 0 somewhere in the lungs) or loses lung
+overlap is refused: the affine outline fit is kept and flagged.
+
+The transform maps baseline points (LPS mm) to follow-up points, as
+``sitk.Resample(follow_up, baseline, transform)`` expects.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import SimpleITK as sitk
+
+from lungtrack.evaluate.overlap import dice
+from lungtrack.track import settings
+from lungtrack.track.registration import register_lungs
+
+#: Voxel size (mm) of the fit at each level, coarse to fine (per axis, never finer than the scan).
+LEVEL_SPACING_MM = (6.0, 3.0)
+#: Demons iterations per level.
+ITERATIONS = 30
+#: Gaussian smoothing of the displacement field after each demons iteration (voxels of the level).
+FIELD_SIGMA = 2.0
+#: HU window of the fit: air to soft tissue; vessels and airway walls are the lung's landmarks.
+HU_RANGE = (-1000.0, 0.0)
+#: The fit region reaches this far (mm) beyond the baseline lung surface.
+LUNG_MARGIN_MM = 4.0
+#: Lesion voxels of either scan, grown by this much (mm), are left out of the fit.
+LESION_MARGIN_MM = 4.0
+#: A refined fit that loses more lung Dice than this against the affine fit is refused.
+MAX_DICE_LOSS = 0.02
+#: Grid spacing (mm) on which the Jacobian determinant and the lung Dice of the fit are checked.
+CHECK_SPACING_MM = 4.0
+#: Every registration method: the outline fits, and ``intensity`` (affine outline fit, then demons on the CT).
+METHODS = settings.REGISTRATION_METHODS
+
+
+@dataclass
+class Registration:
+    """A fitted transform (baseline LPS mm -> follow-up LPS mm) and how well it fits.
+
+    ``method``: the method asked for; ``used``: the one whose transform is returned (``affine``
+    when the intensity refinement was refused); ``quality``: ``metric`` (mean squared HU
+    difference after the intensity fit, HU²; None for the outline fits), ``jacobian_min`` /
+    ``jacobian_max`` (determinant range over the baseline lungs) and ``refused`` (why the
+    intensity refinement was not kept; empty when it was).
+    """
+
+    transform: sitk.Transform
+    method: str
+    used: str
+    quality: dict = field(default_factory=dict)
+
+
+def _factors(image: sitk.Image, spacing_mm: float) -> list[int]:
+    """Integer bin factors (x, y, z) that bring ``image``'s voxel size close to ``spacing_mm``."""
+    return [max(1, round(spacing_mm / s)) for s in image.GetSpacing()]
+
+
+def _binned_mask(labels: sitk.Image, factors: list[int], radius_mm: float = 0.0) -> sitk.Image:
+    """Labels > 0 binned by ``factors`` (any voxel of a bin counts), grown by ``radius_mm`` (uint8)."""
+    coarse = sitk.BinShrink(sitk.Cast(labels > 0, sitk.sitkFloat32), factors) > 0
+    radius = [round(radius_mm / s) for s in coarse.GetSpacing()]
+    return sitk.Cast(sitk.BinaryDilate(coarse, radius) if any(radius) else coarse, sitk.sitkUInt8)
+
+
+def _fit_image(ct: sitk.Image, lungs: sitk.Image, factors: list[int]) -> tuple[sitk.Image, sitk.Image]:
+    """CT (HU) averaged into bins of ``factors`` voxels, clamped to ``HU_RANGE`` (float32), and its lung region.
+
+    Outside the lungs (plus ``LUNG_MARGIN_MM``) the image is set to the upper end of the window,
+    so that only the lungs and their outline drive the fit.
+    """
+    binned = sitk.Clamp(sitk.BinShrink(sitk.Cast(ct, sitk.sitkFloat32), factors), sitk.sitkFloat32, *HU_RANGE)
+    region = _binned_mask(lungs, factors, LUNG_MARGIN_MM)
+    return sitk.Mask(binned, region, outsideValue=HU_RANGE[1]), region
+
+
+def _neutralise(image: sitk.Image, lungs: sitk.Image, lesions: sitk.Image) -> sitk.Image:
+    """``image`` with the ``lesions`` voxels set to the median HU of the rest of ``lungs``: no force there."""
+    pixels = sitk.GetArrayFromImage(image)
+    lesion = sitk.GetArrayViewFromImage(lesions) > 0
+    normal = (sitk.GetArrayViewFromImage(lungs) > 0) & ~lesion
+    if lesion.any() and normal.any():
+        pixels[lesion] = np.median(pixels[normal])
+    out = sitk.GetImageFromArray(pixels)
+    out.CopyInformation(image)
+    return out
+
+
+def jacobian_range(transform: sitk.Transform, lungs: sitk.Image) -> tuple[float, float]:
+    """Smallest and largest Jacobian determinant of ``transform`` over ``lungs`` > 0.
+
+    Checked on a ``CHECK_SPACING_MM`` grid over the lungs' extent; <= 0 means the transform folds.
+    """
+    mask = sitk.BinShrink(sitk.Cast(lungs > 0, sitk.sitkFloat32), _factors(lungs, CHECK_SPACING_MM)) >= 0.5
+    grid = sitk.TransformToDisplacementField(transform, sitk.sitkVectorFloat64, mask.GetSize(), mask.GetOrigin(),
+                                             mask.GetSpacing(), mask.GetDirection())
+    det = sitk.GetArrayViewFromImage(sitk.DisplacementFieldJacobianDeterminant(grid))
+    inside = det[sitk.GetArrayViewFromImage(mask) > 0]
+    if inside.size == 0:
+        return 1.0, 1.0
+    return float(inside.min()), float(inside.max())
+
+
+def _demons(fixed: sitk.Image, moving: sitk.Image) -> tuple[sitk.Image, float]:
+    """Displacement field (mm, on ``fixed``'s grid) that maps ``fixed`` points to ``moving`` points; final metric.
+
+    Symmetric-forces demons at the ``LEVEL_SPACING_MM`` levels, each started from the field of the last.
+    The metric is the mean squared intensity difference (HU²) at the finest level.
+    """
+    field, metric = None, float("nan")
+    finest = fixed.GetSpacing()
+    for spacing in LEVEL_SPACING_MM:
+        factors = [max(1, round(spacing / s)) for s in finest]
+        level_fixed, level_moving = sitk.BinShrink(fixed, factors), sitk.BinShrink(moving, factors)
+        demons = sitk.FastSymmetricForcesDemonsRegistrationFilter()
+        demons.SetNumberOfIterations(ITERATIONS)
+        demons.SetStandardDeviations(FIELD_SIGMA)
+        demons.SetSmoothDisplacementField(True)
+        if field is None:
+            field = demons.Execute(level_fixed, level_moving)
+        else:
+            start = sitk.Resample(field, level_fixed, sitk.Transform(), sitk.sitkLinear, 0.0, field.GetPixelID())
+            field = demons.Execute(level_fixed, level_moving, start)
+        metric = demons.GetMetric()
+    return sitk.Resample(field, fixed, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkVectorFloat64), metric
+
+
+def _check_masks(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image) -> tuple[sitk.Image, sitk.Image]:
+    """Both lung masks binned to about ``CHECK_SPACING_MM``, for judging fits by their lung Dice."""
+    return (_binned_mask(baseline_lungs, _factors(baseline_lungs, CHECK_SPACING_MM)),
+            _binned_mask(follow_up_lungs, _factors(follow_up_lungs, CHECK_SPACING_MM)))
+
+
+def _coarse_dice(masks: tuple[sitk.Image, sitk.Image], transform: sitk.Transform) -> float:
+    """Lung Dice (0–1) of the ``_check_masks``: fast enough to judge a refinement against the affine fit."""
+    fixed, moving = masks
+    warped = sitk.Resample(moving, fixed, transform, sitk.sitkNearestNeighbor, 0)
+    return dice(sitk.GetArrayViewFromImage(fixed) > 0, sitk.GetArrayViewFromImage(warped) > 0)
+
+
+def register_ct(baseline_ct: sitk.Image, baseline_lungs: sitk.Image, baseline_lesions: sitk.Image,
+                follow_up_ct: sitk.Image, follow_up_lungs: sitk.Image, follow_up_lesions: sitk.Image) -> Registration:
+    """Affine outline fit refined by demons on the CT inside the lungs (see the module docstring).
+
+    CTs in HU; lungs and lesions are label maps on their CT's grid (> 0 = lung, lesion).
+    """
+    affine = register_lungs(baseline_lungs, follow_up_lungs, "affine")
+    finest = LEVEL_SPACING_MM[-1]
+    fixed, fixed_region = _fit_image(baseline_ct, baseline_lungs, _factors(baseline_ct, finest))
+    moving, moving_region = _fit_image(follow_up_ct, follow_up_lungs, _factors(follow_up_ct, finest))
+    # The follow-up moved by the affine fit onto the baseline's fit grid; demons refines from there.
+    moved = sitk.Resample(moving, fixed, affine, sitk.sitkLinear, HU_RANGE[1])
+    moved_region = sitk.Resample(moving_region, fixed, affine, sitk.sitkNearestNeighbor, 0)
+    lesions = sitk.Or(_binned_mask(baseline_lesions, _factors(baseline_ct, finest), LESION_MARGIN_MM),
+                      sitk.Resample(_binned_mask(follow_up_lesions, _factors(follow_up_ct, finest), LESION_MARGIN_MM),
+                                    fixed, affine, sitk.sitkNearestNeighbor, 0))
+    fixed = _neutralise(fixed, fixed_region, lesions)
+    moved = sitk.HistogramMatching(_neutralise(moved, moved_region, lesions), fixed, numberOfHistogramLevels=256,
+                                   numberOfMatchPoints=15, thresholdAtMeanIntensity=False)
+    field, metric = _demons(fixed, moved)
+    # Composite transforms apply their last transform first: the demons field, then the affine fit.
+    refined = sitk.CompositeTransform([affine, sitk.DisplacementFieldTransform(field)])
+    masks = _check_masks(baseline_lungs, follow_up_lungs)
+    affine_dice, dice_after = _coarse_dice(masks, affine), _coarse_dice(masks, refined)
+    jac_min, jac_max = jacobian_range(refined, baseline_lungs)
+    quality = {"metric": metric, "jacobian_min": jac_min, "jacobian_max": jac_max, "refused": ""}
+    if jac_min <= 0:
+        quality["refused"] = f"the deformation folds (Jacobian determinant {jac_min:.2f})"
+    elif dice_after < affine_dice - MAX_DICE_LOSS:
+        quality["refused"] = f"lung Dice fell from {affine_dice:.3f} to {dice_after:.3f}"
+    if quality["refused"]:
+        jac = float(np.linalg.det(np.reshape(affine.GetMatrix(), (3, 3))))
+        quality.update(jacobian_min=jac, jacobian_max=jac)
+        return Registration(affine, "intensity", "affine", quality)
+    return Registration(refined, "intensity", "intensity", quality)
+
+
+def register_scans(baseline: tuple, follow_up: tuple, method: str) -> Registration:
+    """Register a follow-up to the baseline by ``method`` (one of ``METHODS``).
+
+    ``baseline``, ``follow_up``: (CT in HU, lung labels, lesion labels), the labels on their CT's grid.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown registration method {method!r}; choose one of {METHODS}")
+    if method == "intensity":
+        return register_ct(*baseline, *follow_up)
+    transform = register_lungs(baseline[1], follow_up[1], method)
+    jac_min, jac_max = jacobian_range(transform, baseline[1])
+    return Registration(transform, method, method, {"metric": None, "jacobian_min": jac_min, "jacobian_max": jac_max,
+                                                    "refused": ""})

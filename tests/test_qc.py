@@ -1,0 +1,96 @@
+"""Quality control of a measured scan (lungtrack.measure.qc): every rule can pass, warn and fail."""
+
+import numpy as np
+import pytest
+
+from lungtrack.measure import qc
+
+SPACING = (5.0, 2.0, 2.0)  # (z, y, x) mm: 0.02 mL per voxel
+
+
+def _lungs(shape=(60, 160, 200), right=(10, 50, 30, 130, 20, 90), left=(10, 50, 30, 130, 110, 180)):
+    """Canonical (z, y, x) label map with box lungs given as (z0, z1, y0, y1, x0, x1) voxel bounds."""
+    lungs = np.zeros(shape, dtype=np.uint8)
+    for label, (z0, z1, y0, y1, x0, x1) in ((1, right), (2, left)):
+        lungs[z0:z1, y0:y1, x0:x1] = label
+    return lungs
+
+
+def test_whole_chest_passes():
+    lungs = _lungs(right=(10, 50, 40, 110, 30, 80), left=(10, 50, 40, 110, 120, 170))  # 2 x 2800 mL
+    record = qc.scan_qc(lungs, np.zeros_like(lungs), SPACING)
+    assert record == {"qc": "pass", "qc_reasons": []}
+
+
+@pytest.mark.parametrize("scale, word", [(0.05, "below"), (2.0, "above")])
+def test_implausible_lung_volume_fails(scale, word):
+    lungs = _lungs(right=(10, 50, 40, 110, 30, 80), left=(10, 50, 40, 110, 120, 170))
+    record = qc.scan_qc(lungs, np.zeros_like(lungs), (SPACING[0] * scale, SPACING[1], SPACING[2]))
+    assert record["qc"] == "fail"
+    assert word in record["qc_reasons"][0] and "mL" in record["qc_reasons"][0]
+
+
+def test_crop_with_a_few_ml_of_lung_fails():
+    lungs = np.zeros((40, 60, 60), dtype=np.uint8)
+    lungs[10:20, 10:30, 10:30] = 1  # 80 mL
+    record = qc.scan_qc(lungs, np.zeros_like(lungs), SPACING)
+    assert record["qc"] == "fail"
+    assert record["qc_reasons"][0].startswith("lung volume 80 mL is below 1000 mL")
+
+
+@pytest.mark.parametrize("z0, z1, end", [(0, 50, "the base"), (10, 60, "the apex")])
+def test_lungs_cut_off_at_an_end_warn_and_say_which(z0, z1, end):
+    lungs = _lungs(right=(z0, z1, 40, 110, 30, 80), left=(z0, z1, 40, 110, 120, 170))
+    record = qc.scan_qc(lungs, np.zeros_like(lungs), SPACING)
+    assert record["qc"] == "warn"
+    assert len(record["qc_reasons"]) == 1 and end in record["qc_reasons"][0]
+
+
+def test_lungs_at_the_in_plane_edge_warn():
+    lungs = _lungs(right=(10, 50, 40, 110, 0, 50), left=(10, 50, 40, 110, 120, 170))
+    record = qc.scan_qc(lungs, np.zeros_like(lungs), SPACING)
+    assert record["qc"] == "warn" and "the right edge" in record["qc_reasons"][0]
+
+
+def test_strong_right_left_imbalance_warns():
+    lungs = _lungs(right=(10, 50, 40, 110, 30, 90), left=(10, 50, 40, 70, 140, 160))
+    record = qc.scan_qc(lungs, np.zeros_like(lungs), SPACING)
+    assert record["qc"] == "warn"
+    assert record["qc_reasons"] == [record["qc_reasons"][0]] and "left lung" in record["qc_reasons"][0]
+
+
+def test_coarse_grid_fails_even_with_plausible_lungs():
+    lungs = _lungs(right=(10, 50, 40, 110, 30, 80), left=(10, 50, 40, 110, 120, 170))
+    coarse = qc.scan_qc(lungs[:, ::2, ::2], np.zeros_like(lungs[:, ::2, ::2]), (5.0, 4.0, 4.0))
+    assert coarse["qc"] == "fail" and "coarser than 3 / 10 mm" in coarse["qc_reasons"][0]
+
+
+def test_fail_reasons_come_before_warnings():
+    lungs = np.zeros((40, 60, 60), dtype=np.uint8)
+    lungs[0:20, 10:30, 0:30] = 1  # small, at the base and the right edge, no left lung
+    record = qc.scan_qc(lungs, np.zeros_like(lungs), SPACING)
+    assert record["qc"] == "fail"
+    assert "below" in record["qc_reasons"][0] and len(record["qc_reasons"]) == 3
+
+
+def test_lesion_in_the_airway_lumen_warns():
+    """A trachea of air (HU -1000) inside a soft-tissue body, walked down from the top: lesion
+    voxels in its lumen are flagged, the same lesion in the lung is not."""
+    shape = (50, 100, 100)
+    hu = np.full(shape, -1000.0, dtype=np.float32)
+    yy, xx = np.indices(shape[1:])
+    body = (yy - 50) ** 2 + (xx - 50) ** 2 < 45 ** 2
+    hu[:, body] = 40.0
+    lumen = (yy - 50) ** 2 + (xx - 50) ** 2 < 5 ** 2
+    hu[:, lumen] = -1000.0
+    lungs = np.zeros(shape, dtype=np.uint8)
+    lungs[5:45, 30:70, 12:40] = 1
+    lungs[5:45, 30:70, 60:88] = 2
+    hu[lungs > 0] = -850.0
+    lesions = np.zeros(shape, dtype=np.uint8)
+    lesions[20:30, 40:50, 15:25] = 1  # in the right lung: fine
+    assert qc.airway_lesion_ml(hu, lesions, SPACING) == 0.0
+    lesions[30:45, lumen] = 1  # 15 slices of the lumen: 81 voxels x 15 x 0.02 mL
+    assert qc.airway_lesion_ml(hu, lesions, SPACING) > 20.0
+    record = qc.scan_qc(lungs, lesions, SPACING, hu)
+    assert any("airway lumen" in r for r in record["qc_reasons"])
