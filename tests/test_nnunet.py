@@ -133,7 +133,7 @@ def test_smaller_network_and_training_length_go_into_the_plans():
     assert out["configurations"]["2d"]["architecture"]["arch_kwargs"]["features_per_stage"] == [8, 16, 32]
     assert out["configurations"]["2d"]["batch_size"] == 2
     assert out["lungtrack_training"] == {"epochs": 3, "iterations_per_epoch": 7, "val_iterations_per_epoch": 1,
-                                         "optimizer": "adam"}
+                                         "optimizer": "adam", "augmentation": True}
     assert plans["configurations"]["2d"]["batch_size"] == 12  # the planned plans stay untouched
     with pytest.raises(InputError, match="no '3d_fullres' configuration"):
         lungtrack_plans(plans, TrainingOptions(configuration="3d_fullres"))

@@ -5,6 +5,7 @@ errors), not the quality of the model, which tests/test_nnunet_workflow.py check
 """
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -136,3 +137,33 @@ def test_target_spacing_keeps_the_dummy_slice_spacing_of_2d_images():
     assert target_spacing_zyx([3.6, 3.0, 2.5], [[1.0, 0.7, 0.7], [2.0, 0.8, 0.8]]) == (2.5, 3.0, 3.6)
     # 2D slices (nnU-Net reads them with slice spacing 999): only x and y apply
     assert target_spacing_zyx([3.6, 3.0, 2.5], [[999.0, 1.0, 1.0], [999.0, 1.0, 1.0]]) == (999.0, 3.0, 3.6)
+
+
+@pytest.mark.slow
+def test_2d_model_of_windowed_slices_segments_a_hu_volume_only_with_its_window(tmp_path, capsys):
+    for i in range(3):
+        ct, _, lesions = _volume(i)
+        _write(np.clip((ct[8] + 1000) / 6, 0, 255).astype(np.uint8), tmp_path / "imgs" / f"s{i}.jpg")
+        _write((lesions[8] * 255).astype(np.uint8), tmp_path / "gt" / f"s{i}.png")
+    ct, lungs, _ = _volume(5)
+    _write(ct, tmp_path / "ct.nii.gz")
+    _write(lungs, tmp_path / "lungs.nii.gz")
+    plain, windowed = tmp_path / "plain", tmp_path / "windowed"
+    args = ["--images", str(tmp_path / "imgs"), "--lesions", str(tmp_path / "gt"), "--mask-values", "binary",
+            "--configuration", "2d", *TINY]
+    assert main(["train", str(windowed), *args, "--window", "-1000", "530"]) == 0  # (HU + 1000) / 6 as above
+    plans = next(windowed.rglob("plans.json"))
+    assert json.loads(plans.read_text())["lungtrack_training"]["window"] == [-1000.0, 530.0]
+    out = tmp_path / "lesions.nii.gz"
+    assert main(["segment", str(tmp_path / "ct.nii.gz"), "--model", str(windowed), "--lesions", str(out)]) == 0
+    mask = sitk.ReadImage(str(out))
+    assert mask.GetSize() == (32, 32, 16) and set(np.unique(sitk.GetArrayFromImage(mask))) <= {0, 1}
+    # the same model without its window: refused before loading, with the reason
+    shutil.copytree(windowed, plain)
+    plans = next(plain.rglob("plans.json"))
+    content = json.loads(plans.read_text())
+    del content["lungtrack_training"]["window"]
+    plans.write_text(json.dumps(content))
+    capsys.readouterr()
+    assert main(["segment", str(tmp_path / "ct.nii.gz"), "--model", str(plain), "--lesions", str(out)]) == 2
+    assert "needs its HU window recorded" in capsys.readouterr().err

@@ -10,6 +10,8 @@ def add_arguments(parser):
     parser.add_argument("--sidecar", help="conversion sidecar JSON (patient, date, acquisition facts)")
     parser.add_argument("--ref-lungs", help="reference lung mask (non-zero = lung), any grid")
     parser.add_argument("--ref-lesions", help="reference lesion mask (1 GGO, 2 consolidation), any grid")
+    parser.add_argument("--lobes", help="lobe labels on the image grid (1 right upper, 2 right middle, 3 right lower,"
+                                        " 4 left upper, 5 left lower): adds POI and CT severity score per lobe")
     parser.add_argument("--steps", nargs="*", default=[], metavar="STATUS",
                         help="status files of the segmentation steps (their --status); when one failed, the "
                              "scan is not measured and the record says status failed, with that step and reason")
@@ -32,7 +34,8 @@ def _measure(args) -> dict:
         if status["status"] == "failed":
             return failed_record(acquisition, status["failed_step"], status["reason"])
     try:
-        return measure_case(args.image, args.lungs, args.lesions, args.sidecar, args.ref_lungs, args.ref_lesions)
+        return measure_case(args.image, args.lungs, args.lesions, args.sidecar, args.ref_lungs, args.ref_lesions,
+                            args.lobes)
     except Exception as exc:
         if not args.record_failure:
             raise

@@ -24,8 +24,11 @@ def add_model_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="trained nnU-Net model folder (Trainer__Plans__Config or above)")
     parser.add_argument("--lesion-model", help="separate lesion model; default: lesions from --model")
     parser.add_argument("--labels", nargs="+", metavar="ROLE=V[,V]",
-                        help="label map of --model (roles lung_right, lung_left, lung, ggo, consolidation, lesion);"
-                             " default: the model's dataset.json label names")
+                        help="label map of --model (roles lung_right, lung_left, lung, lobe_right_upper,"
+                             " lobe_right_middle, lobe_right_lower, lobe_left_upper, lobe_left_lower, ggo,"
+                             " consolidation, lesion); default: the preset's, else the model's dataset.json names")
+    parser.add_argument("--preset", help="published model (totalsegmentator, totalsegmentator_fast): --model is"
+                                         " its weights folder, the label map is the preset's")
     parser.add_argument("--lesion-labels", nargs="+", metavar="ROLE=V[,V]", help="label map of --lesion-model")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--folds", nargs="+", help="folds to ensemble (default: the first fold of the model)")
@@ -35,7 +38,7 @@ def add_model_arguments(parser) -> None:
 
 
 def model_options(args) -> dict:
-    return dict(model=args.model, lesion_model=args.lesion_model, labels=parse_labels(args.labels),
+    return dict(model=args.model, lesion_model=args.lesion_model, labels=parse_labels(args.labels), preset=args.preset,
                 lesion_labels=parse_labels(args.lesion_labels), device=args.device, folds=args.folds,
                 mirroring=args.mirroring, step_size=args.step_size, workers=args.workers)
 
@@ -45,6 +48,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("output", nargs="?", help="the model's label map, same format and grid as the input")
     parser.add_argument("--lungs", help="also write lungs (1 right, 2 left) here")
     parser.add_argument("--lesions", help="also write lesions (1 GGO, 2 consolidation) here")
+    parser.add_argument("--lobes", help="also write lobes (1 right upper, 2 right middle, 3 right lower, 4 left upper,"
+                                        " 5 left lower) here; needs a model with the five lobe roles")
     add_model_arguments(parser)
     add_status_argument(parser)
 
@@ -53,33 +58,39 @@ def run(args) -> int:
     from lungtrack.cli.segment_lungs import segment_or_record
     from lungtrack.errors import InputError
     from lungtrack.io.images import check_image_path, read_image, write_image
-    from lungtrack.segment.nnunet import load_model, segment_case, segment_lesions, segment_lungs
+    from lungtrack.segment.nnunet import check_model, load_model, segment_all, segment_lesions, segment_lungs
+    from lungtrack.segment.nnunet.presets import preset_folder
 
-    if not (args.output or args.lungs or args.lesions):
-        raise InputError(args.input, "nothing to write: give OUTPUT, --lungs and/or --lesions")
-    for path in (args.output, args.lungs, args.lesions):
+    if not (args.output or args.lungs or args.lesions or args.lobes):
+        raise InputError(args.input, "nothing to write: give OUTPUT, --lungs, --lesions and/or --lobes")
+    for path in (args.output, args.lungs, args.lesions, args.lobes):
         check_image_path(path)
     try:
         opts = model_options(args)
     except ValueError as exc:
         raise InputError(args.model, str(exc)) from None
     image = read_image(args.input)
+    if args.lobes:
+        check_model(args.model, opts["labels"], args.preset, "lobes", image.GetDimension() == 3)
     start = time.perf_counter()
 
     def segment():
         if args.output:
-            net = load_model(args.model, args.device, tuple(args.folds) if args.folds else None, args.mirroring,
+            folder = preset_folder(args.preset, args.model) if args.preset else args.model
+            net = load_model(str(folder), args.device, tuple(args.folds) if args.folds else None, args.mirroring,
                              args.step_size, args.workers)
             write_image(net.predict(image), args.output)
-        if args.lungs and args.lesions:
-            lungs, lesions = segment_case(image, **opts)
-            write_image(lungs, args.lungs)
-            write_image(lesions, args.lesions)
+        if args.lobes or (args.lungs and args.lesions):
+            masks = segment_all(image, **opts)
+            for key in ("lungs", "lesions", "lobes"):
+                if getattr(args, key):
+                    write_image(masks[key], getattr(args, key))
         elif args.lungs:
             write_image(segment_lungs(image, **opts), args.lungs)
         elif args.lesions:
             write_image(segment_lesions(image, None, **opts), args.lesions)
 
-    if segment_or_record(args, image, segment, [p for p in (args.output, args.lungs, args.lesions) if p]):
+    outputs = [p for p in (args.output, args.lungs, args.lesions, args.lobes) if p]
+    if segment_or_record(args, image, segment, outputs):
         log.info("segmented %s with %s in %.1f s", args.input, args.model, time.perf_counter() - start)
     return 0

@@ -31,6 +31,11 @@ def add_arguments(parser) -> None:
     net.add_argument("--max-features", type=int, help="smaller network: cap on the features of any stage")
     net.add_argument("--target-spacing", type=float, nargs=3, metavar=("X", "Y", "Z"),
                      help="3d_fullres voxel size in mm (default: planned); coarser is faster")
+    net.add_argument("--window", type=float, nargs=2, metavar=("LO", "HI"),
+                     help="HU window the 8-bit training slices were made with (LO -> 0, HI -> 255); recorded so"
+                          " that the model can segment CT volumes in HU")
+    net.add_argument("--no-augmentation", action="store_true",
+                     help="no data augmentation: learns a few cases fast (smoke-test models), generalises worse")
     net.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     net.add_argument("--workers", type=int, default=2, help="CPU processes and threads for nnU-Net")
     net.add_argument("--work-dir", help="nnU-Net's raw/preprocessed/results folders (default: MODEL_DIR.work)")
@@ -62,7 +67,8 @@ def run(args) -> int:
         folds=tuple(f if f == "all" else int(f) for f in args.folds),
         epochs=args.epochs, iterations_per_epoch=args.iterations, batch_size=args.batch_size,
         base_features=args.base_features, max_features=args.max_features, device=args.device,
-        workers=args.workers, target_spacing_mm=tuple(args.target_spacing) if args.target_spacing else None)
+        workers=args.workers, target_spacing_mm=tuple(args.target_spacing) if args.target_spacing else None,
+        window=tuple(args.window) if args.window else None, augmentation=not args.no_augmentation)
     if opts.device == "cuda":
         import torch
 

@@ -25,7 +25,8 @@ def read_image(path) -> sitk.Image:
         raise InputError(path, f"not a readable image ({str(exc).strip().splitlines()[-1]})") from None
 
 
-IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+# .png: the label map of a 2D image (a 2D model's slice) only, see write_image
+IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".png")
 
 
 def check_image_path(path) -> None:
@@ -35,8 +36,11 @@ def check_image_path(path) -> None:
 
 
 def write_image(image: sitk.Image, path) -> None:
-    """Write ``image`` to ``path`` atomically (compressed when the name ends in .gz); refuses other suffixes."""
+    """Write ``image`` to ``path`` atomically (compressed when the name ends in .gz); refuses other suffixes,
+    and a 3D image as .png (SimpleITK would keep its first slice only)."""
     check_image_path(path)
+    if str(path).lower().endswith(".png") and image.GetDimension() != 2:
+        raise InputError(path, f"a {image.GetDimension()}D image cannot be written as .png; use .nii.gz")
     with atomic_path(path) as tmp:
         try:
             sitk.WriteImage(image, str(tmp), useCompression=str(path).endswith(".gz"))

@@ -14,6 +14,7 @@ from lungtrack.measure.outcome import qc_outcome
 from lungtrack.measure.qc import scan_qc
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
 from lungtrack.segment.orientation import spacing_zyx, to_canonical
+from lungtrack.track.regions import lobe_measures
 
 
 def _label_array(path, image: sitk.Image) -> np.ndarray:
@@ -66,8 +67,21 @@ def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
     return scan_qc(_canonical(lungs, image), _canonical(lesions, image), spacing_zyx(canonical), hu)
 
 
-def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lungs=None, ref_lesions=None) -> dict:
-    """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, QC, see README).
+def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
+    """``{"lobes": {lobe: {lung_ml, lesion_ml, poi, severity}}, "lobe_severity_total": 0-25}`` of a lobe map
+    (1..5, ``lungtrack.track.regions.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
+    rows = lobe_measures(lobes, lesions, voxel_ml)
+    per_lobe = {}
+    for row in rows:
+        if row["region"] != "all":
+            per_lobe.setdefault(row["region"], {})[row["metric"]] = row["value"]
+    return {"lobes": per_lobe, "lobe_severity_total": int(rows[-1]["value"])}
+
+
+def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lungs=None, ref_lesions=None,
+                 lobes_path=None) -> dict:
+    """All metrics of one timepoint as a JSON-ready dict (volumes mL, POI %, QC, see README); with a lobe map
+    (``lobes_path``), POI and CT severity score per lobe (:func:`lobe_metrics`).
 
     ``status`` is ``ok``, or ``failed`` at step ``qc`` when quality control failed (see
     :mod:`lungtrack.measure.outcome`); the measurements are kept either way.
@@ -89,4 +103,7 @@ def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lu
         "acquisition": acquisition,
         "paths": {"image": str(image_path), "lungs": str(lungs_path), "lesions": str(lesions_path)},
     }
+    if lobes_path:
+        record.update(lobe_metrics(_label_array(lobes_path, image), lesions, voxel_volume_ml(image)))
+        record["paths"]["lobes"] = str(lobes_path)
     return record

@@ -32,7 +32,10 @@ class TrainingOptions:
     ``epochs`` x ``iterations_per_epoch`` (validation: a fifth of those), ``batch_size``
     (None: planned), ``base_features``/``max_features`` (None: planned network), ``device``
     ("cpu"/"cuda"), ``workers`` (CPU processes and threads) and ``target_spacing_mm`` (x, y, z)
-    the network works at, 2d using x and y (None: planned; coarser trains and predicts faster)."""
+    the network works at, 2d using x and y (None: planned; coarser trains and predicts faster);
+    ``window`` (lo, hi) HU the 8-bit training slices were made with, recorded in the plans so that
+    the backend can window HU volumes for the model (None: none); ``augmentation`` (False: none,
+    for quick smoke-test models)."""
 
     configuration: str = "3d_fullres"
     optimizer: str = "sgd"
@@ -45,6 +48,8 @@ class TrainingOptions:
     device: str = "cpu"
     workers: int = 2
     target_spacing_mm: tuple | None = None
+    window: tuple | None = None
+    augmentation: bool = True
 
 
 def features_per_stage(planned: list[int], base: int | None, maximum: int | None) -> list[int]:
@@ -71,7 +76,13 @@ def lungtrack_plans(plans: dict, opts: TrainingOptions) -> dict:
         "iterations_per_epoch": int(opts.iterations_per_epoch),
         "val_iterations_per_epoch": max(1, int(opts.iterations_per_epoch) // 5),
         "optimizer": opts.optimizer,
+        "augmentation": bool(opts.augmentation),
     }
+    if opts.window is not None:
+        lo, hi = (float(v) for v in opts.window)
+        if not lo < hi:
+            raise InputError(None, f"window {opts.window}: the lower HU bound must be below the upper one")
+        plans["lungtrack_training"]["window"] = [lo, hi]
     return plans
 
 

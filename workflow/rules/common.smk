@@ -134,3 +134,17 @@ def reference_args(wildcards):
     if lesions.exists():
         args.append(f"--ref-lesions {lesions}")
     return " ".join(args)
+
+
+def lobes_dir():
+    """Folder of lobe maps <patient>/<timepoint>_lobes.nii.gz: tracking.lobes_dir, else the model's (masks/), else None."""
+    return config["tracking"]["lobes_dir"] or (out("masks") if NNUNET_LOBES else None)
+
+
+def lobe_map(patient, timepoint):
+    """A case's lobe map as a list: made by the segment rule, or found in tracking.lobes_dir; [] when none."""
+    if not lobes_dir():
+        return []
+    path = Path(lobes_dir()) / patient / f"{timepoint}_lobes.nii.gz"
+    made_here = NNUNET_LOBES and not config["tracking"]["lobes_dir"]
+    return [str(path)] if made_here or path.exists() else []

@@ -12,11 +12,13 @@ rule measure:
         sidecar=out("images", "{patient}", "{timepoint}.json"),
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
+        lobes=lambda wc: lobe_map(wc.patient, wc.timepoint),
         steps=[step_status(step) for step in SEGMENT_STEPS],
     output:
         metrics=out("metrics", "{patient}", "{timepoint}.json"),
     params:
         reference=reference_args,
+        lobes=lambda wc, input: f"--lobes {input.lobes}" if input.lobes else "",
     resources:
         mem_mb=3000,
         runtime=10,
@@ -26,7 +28,8 @@ rule measure:
         log("measure", "{patient}", "{timepoint}"),
     shell:
         "lungtrack measure {input.image} {input.lungs} {input.lesions} --sidecar {input.sidecar}"
-        " {params.reference} --steps {input.steps} --record-failure --out {output.metrics} > {log} 2>&1"
+        " {params.reference} {params.lobes} --steps {input.steps} --record-failure --out {output.metrics}"
+        " > {log} 2>&1"
 
 
 rule cohort:

@@ -8,6 +8,7 @@ rule track:
         lungs=lambda wc: [out("masks", wc.patient, f"{c['timepoint']}_lungs.nii.gz") for c in patient_cases(wc)],
         lesions=lambda wc: [out("masks", wc.patient, f"{c['timepoint']}_lesions.nii.gz") for c in patient_cases(wc)],
         metrics=patient_metrics,
+        lobes=lambda wc: [p for c in patient_cases(wc) for p in lobe_map(wc.patient, c["timepoint"])],
     output:
         tracking=directory(out("tracking", "{patient}")),
     params:
@@ -15,7 +16,7 @@ rule track:
         min_overlap=config["tracking"]["min_lesion_overlap"],
         growth=config["tracking"]["lesion_growth_pct"],
         min_lesion_ml=config["tracking"]["min_lesion_ml"],
-        lobes=lambda wc: f"--lobes-dir {config['tracking']['lobes_dir']}" if config["tracking"]["lobes_dir"] else "",
+        lobes=lambda wc: f"--lobes-dir {lobes_dir()}" if lobes_dir() else "",
     log:
         log("track", "{patient}"),
     benchmark:

@@ -1,10 +1,31 @@
 # nnU-Net models: `snakemake train` trains one and installs it at nnunet.model; with
-# segmentation.backend nnunet, one job per CT predicts its lungs and lesions with it. Training runs
-# only when asked for: segmentation reads the model's files, not rule train's output, and stops at
+# segmentation.backend nnunet, one job per CT predicts its lungs and lesions (and lobes) with it. Training
+# runs only when asked for: segmentation reads the model's files, not rule train's output, and stops at
 # once when the model folder does not exist.
+from snakemake.exceptions import WorkflowError
+
+from lungtrack.errors import InputError
+from lungtrack.segment.nnunet import gives_lobes
+from lungtrack.segment.nnunet.presets import preset_folder
 
 NNUNET = config["nnunet"]
 TRAINING = config["training"]
+NNUNET_BACKEND = config["segmentation"]["backend"] == "nnunet"
+
+
+def nnunet_model():
+    """The model folder the segment rule reads: a preset's folder in its weights folder, else nnunet.model."""
+    if not (NNUNET_BACKEND and NNUNET["preset"]):
+        return NNUNET["model"]
+    try:
+        return str(preset_folder(NNUNET["preset"], NNUNET["model"]))
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+NNUNET_MODEL = nnunet_model()
+# Whether the model gives lobes (decided when the workflow is read): masks/<p>/<tp>_lobes.nii.gz then.
+NNUNET_LOBES = NNUNET_BACKEND and gives_lobes(NNUNET_MODEL, NNUNET["labels"], NNUNET["preset"])
 
 
 def training_inputs(wildcards):
@@ -31,6 +52,8 @@ def training_args():
     net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
     if t["target_spacing_mm"] is not None:
         net.append("--target-spacing " + " ".join(str(s) for s in t["target_spacing_mm"]))
+    if t["window"] is not None:
+        net.append("--window " + " ".join(str(v) for v in t["window"]))
     return " ".join(source + net)
 
 
@@ -38,6 +61,8 @@ def nnunet_args():
     """lungtrack segment options from the nnunet section."""
     n = NNUNET
     args = [f"--device {n['device']} --step-size {n['step_size']}"]
+    if n["preset"]:
+        args.append(f"--preset {n['preset']}")
     if n["lesion_model"]:
         args.append(f"--lesion-model {n['lesion_model']}")
     for key, flag in (("labels", "--labels"), ("lesion_labels", "--lesion-labels")):
@@ -52,16 +77,16 @@ def nnunet_args():
 
 
 def nnunet_model_files(wildcards):
-    """The files of nnunet.model (and nnunet.lesion_model) that a prediction reads (tracked as its inputs).
+    """The files of nnunet.model (its preset's folder with a preset) and nnunet.lesion_model that a
+    prediction reads (tracked as its inputs).
 
     None with the threshold backend. Stops the run, naming the key and the path, when a model folder
     does not exist (rule all asks first, so that a run stops before the inventory).
     """
-    if config["segmentation"]["backend"] != "nnunet":
+    if not NNUNET_BACKEND:
         return []
     files = []
-    for key in ("model", "lesion_model"):
-        folder = NNUNET[key]
+    for key, folder in (("model", NNUNET_MODEL), ("lesion_model", NNUNET["lesion_model"])):
         if folder is None:
             continue
         if not Path(folder).is_dir():
@@ -106,9 +131,11 @@ if config["segmentation"]["backend"] == "nnunet":
             lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
             lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
             status=step_status("segment_nnunet"),
+            **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
         params:
-            model=NNUNET["model"],
+            model=NNUNET_MODEL,
             args=nnunet_args(),
+            lobes=lambda wc, output: f"--lobes {output.lobes}" if NNUNET_LOBES else "",
         threads: NNUNET["workers"]
         resources:
             gpu=1 if NNUNET["device"] == "cuda" else 0,
@@ -125,4 +152,5 @@ if config["segmentation"]["backend"] == "nnunet":
             # the image first: --labels and --folds take several values; --workers from threads, not
             # params, so that a new worker count does not segment every CT again
             "lungtrack segment {input.image} --model {params.model} --workers {threads} {params.args}"
-            " --lungs {output.lungs} --lesions {output.lesions} --status {output.status} > {log} 2>&1"
+            " --lungs {output.lungs} --lesions {output.lesions} {params.lobes} --status {output.status}"
+            " > {log} 2>&1"

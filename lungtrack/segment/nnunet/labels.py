@@ -1,7 +1,9 @@
-"""From a model's label map to lungtrack's masks: lungs (1 right, 2 left), lesions (1 GGO, 2 consolidation).
+"""From a model's label map to lungtrack's masks: lungs (1 right, 2 left), lesions (1 GGO, 2 consolidation),
+lobes (1 right upper, 2 right middle, 3 right lower, 4 left upper, 5 left lower).
 
 A label map says which model labels mean which role. Roles: ``lung_right``, ``lung_left``,
-``lung`` (either side), ``ggo``, ``consolidation``, ``lesion`` (type unknown, written as GGO).
+``lung`` (either side), the five lobes (``LOBE_ROLES``, each counting as lung of its side),
+``ggo``, ``consolidation``, ``lesion`` (type unknown, written as GGO).
 Models trained by ``lungtrack train`` name their labels after the roles in ``dataset.json``
 (``lung``, and ``ggo``/``consolidation`` or ``lesion``),
 so their map is read from there; other models need one in the config (``nnunet.labels``).
@@ -16,7 +18,10 @@ from lungtrack.segment.body import body_mask
 from lungtrack.segment.morphology import components
 from lungtrack.segment.sides import body_midline, right_left
 
-LUNG_ROLES = ("lung_right", "lung_left", "lung")
+#: Lobe roles in the order of their values in the lobe map (1..5, as ``lungtrack.track.regions.LOBES``).
+LOBE_ROLES = ("lobe_right_upper", "lobe_right_middle", "lobe_right_lower", "lobe_left_upper", "lobe_left_lower")
+RIGHT_LOBES, LEFT_LOBES = LOBE_ROLES[:3], LOBE_ROLES[3:]
+LUNG_ROLES = ("lung_right", "lung_left", "lung") + LOBE_ROLES
 LESION_ROLES = ("ggo", "consolidation", "lesion")
 ROLES = LUNG_ROLES + LESION_ROLES
 RIGHT, LEFT = 1, 2
@@ -28,18 +33,38 @@ MIN_LUNG_SHARE = 0.05
 def label_map(model_labels: dict, configured: dict | None, where) -> dict:
     """Role -> list of model label values: ``configured`` if given, else the model's role-named labels.
 
-    ``model_labels`` is dataset.json's name -> value; ``where`` names the model in errors.
+    ``model_labels`` is dataset.json's name -> value; ``configured`` maps roles to label values or
+    to label names of the model (as a preset does); ``where`` names the model in errors.
     """
     if configured:
         unknown = set(configured) - set(ROLES)
         if unknown:
             raise InputError(where, f"unknown label role(s) {sorted(unknown)}; roles are {list(ROLES)}")
-        return {role: [int(v) for v in np.atleast_1d(values)] for role, values in configured.items()}
-    found = {name: [value] for name, value in model_labels.items() if name in ROLES}
-    if not found:
-        raise InputError(where, f"labels {sorted(model_labels)} name no lungtrack role; "
+        mapping = {role: [_value(v, model_labels, where) for v in (values if isinstance(values, list) else [values])]
+                   for role, values in configured.items()}
+    else:
+        mapping = {name: [value] for name, value in model_labels.items() if name in ROLES}
+    lobes = [role for role in LOBE_ROLES if mapping.get(role)]
+    if lobes and len(lobes) < len(LOBE_ROLES):
+        raise InputError(where, f"the label map names lobes {lobes} but not {sorted(set(LOBE_ROLES) - set(lobes))};"
+                                " lobes need all five")
+    if not (has_lungs(mapping) or has_lesions(mapping)):
+        raise InputError(where, f"the model's labels {_names(model_labels)} name no lungtrack role; "
                                 f"map them with nnunet.labels (roles {list(ROLES)})")
-    return found
+    return mapping
+
+
+def _names(model_labels: dict) -> str:
+    return ", ".join(f"{value} {name}" for name, value in sorted(model_labels.items(), key=lambda kv: kv[1]))
+
+
+def _value(label, model_labels: dict, where) -> int:
+    """A configured label (value or name) as a foreground label value of the model."""
+    value = model_labels.get(label) if isinstance(label, str) and not label.isdigit() else int(label)
+    if value is None or value == 0 or value not in model_labels.values():
+        raise InputError(where, f"label {label!r} of nnunet.labels is not a foreground label of the model;"
+                                f" its labels are {_names(model_labels)}")
+    return int(value)
 
 
 def _mask(seg: np.ndarray, mapping: dict, roles) -> np.ndarray:
@@ -53,6 +78,11 @@ def has_lungs(mapping: dict) -> bool:
 
 def has_lesions(mapping: dict) -> bool:
     return any(mapping.get(role) for role in LESION_ROLES)
+
+
+def has_lobes(mapping: dict) -> bool:
+    """Whether the map names all five lobes."""
+    return all(mapping.get(role) for role in LOBE_ROLES)
 
 
 def lungs_from(seg: np.ndarray, mapping: dict, hu: np.ndarray, spacing) -> np.ndarray:
@@ -71,8 +101,8 @@ def lungs_from(seg: np.ndarray, mapping: dict, hu: np.ndarray, spacing) -> np.nd
         return np.zeros(seg.shape, np.uint8)
     lung = (parts > 0) & (counts[parts] >= MIN_LUNG_SHARE * counts[1])
     out = np.zeros(seg.shape, np.uint8)
-    out[_mask(seg, mapping, ["lung_right"]) & lung] = RIGHT
-    out[_mask(seg, mapping, ["lung_left"]) & lung] = LEFT
+    out[_mask(seg, mapping, ["lung_right", *RIGHT_LOBES]) & lung] = RIGHT
+    out[_mask(seg, mapping, ["lung_left", *LEFT_LOBES]) & lung] = LEFT
     if not out.any():
         largest = [parts == k for k in (1, 2) if k < len(counts) and counts[k] >= MIN_LUNG_SHARE * counts[1]]
         midline = body_midline(body_mask(hu, spacing))
@@ -93,4 +123,24 @@ def lesions_from(seg: np.ndarray, mapping: dict, lungs: np.ndarray | None = None
     out[_mask(seg, mapping, ["consolidation"])] = CONSOLIDATION
     if lungs is not None:
         out[lungs == 0] = 0
+    return out
+
+
+def lobes_from(seg: np.ndarray, mapping: dict, lungs: np.ndarray) -> np.ndarray:
+    """Lobe labels (uint8, 1..5 in ``LOBE_ROLES`` order) covering exactly ``lungs`` (1 right, 2 left).
+
+    Lung voxels the model gave no lobe (lesion voxels, voxels of another label) take the lobe of
+    the nearest lobe voxel of their own side, so each lung is the union of its side's lobes.
+    """
+    out = np.zeros(seg.shape, np.uint8)
+    for value, role in enumerate(LOBE_ROLES, start=1):
+        out[_mask(seg, mapping, [role])] = value
+    for side, values in ((RIGHT, (1, 2, 3)), (LEFT, (4, 5))):
+        inside = lungs == side
+        own = inside & np.isin(out, values)
+        out[~inside & np.isin(out, values)] = 0
+        missing = inside & ~own
+        if missing.any() and own.any():
+            nearest = ndimage.distance_transform_edt(~own, return_distances=False, return_indices=True)
+            out[missing] = out[tuple(index[missing] for index in nearest)]
     return out

@@ -106,10 +106,19 @@ class NnunetModel:
         """Label names of the model's dataset.json -> label value (int; 0 = background)."""
         return {name: int(value) for name, value in self.dataset["labels"].items()}
 
-    def predict_array(self, volume: sitk.Image) -> np.ndarray:
-        """The model's labels (uint8, (z, y, x)) of a volume made by :func:`as_volume`."""
+    def predict_array(self, volume: sitk.Image, per_slice: bool = False) -> np.ndarray:
+        """The model's labels (uint8, (z, y, x)) of a volume made by :func:`as_volume`.
+
+        ``per_slice``: each axial slice is predicted as an image of its own (a 2D model whose
+        training images were single slices normalises each one by itself).
+        """
         array = sitk.GetArrayFromImage(volume)[None]  # (channel, z, y, x)
         spacing = list(volume.GetSpacing()[::-1])  # (z, y, x) mm
+        if per_slice:
+            slices = [self.predictor.predict_single_npy_array(array[:, z:z + 1], {"spacing": [SLICE_SPACING_2D_MM,
+                                                                                          *spacing[1:]]})
+                      for z in range(array.shape[1])]
+            return np.concatenate(slices).astype(np.uint8)
         seg = self.predictor.predict_single_npy_array(array, {"spacing": spacing})
         return np.asarray(seg, dtype=np.uint8)
 

@@ -15,7 +15,8 @@ class nnUNetTrainerLungtrack(nnUNetTrainer):
     Keys: ``epochs``, ``iterations_per_epoch``, ``val_iterations_per_epoch`` (absent: nnU-Net's
     defaults of 1000 epochs of 250 training and 50 validation iterations), ``optimizer``: "sgd"
     (nnU-Net's SGD, momentum 0.99, learning rate 0.01) or "adam" (Adam, learning rate 0.001, which
-    converges within the few hundred iterations of a CPU training). Keeping them in the plans
+    converges within the few hundred iterations of a CPU training), ``augmentation`` (false: none,
+    the validation transforms only, for quick smoke-test models). Keeping them in the plans
     makes a run reproducible with ``nnUNetv2_train -tr nnUNetTrainerLungtrack`` and records them
     in the model folder's ``plans.json``.
     """
@@ -29,8 +30,25 @@ class nnUNetTrainerLungtrack(nnUNetTrainer):
         self.num_val_iterations_per_epoch = int(
             settings.get("val_iterations_per_epoch", self.num_val_iterations_per_epoch))
         self.optimizer_name = settings.get("optimizer", "sgd")
+        self.augmentation = bool(settings.get("augmentation", True))
         if self.optimizer_name == "adam":
             self.initial_lr = 1e-3
+
+    def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
+        rotation, dummy_2d, initial_patch_size, mirror_axes = \
+            super().configure_rotation_dummyDA_mirroring_and_inital_patch_size()
+        if self.augmentation:
+            return rotation, dummy_2d, initial_patch_size, mirror_axes
+        self.inference_allowed_mirroring_axes = None
+        return rotation, dummy_2d, self.configuration_manager.patch_size, None
+
+    def get_training_transforms(self, patch_size, rotation_for_DA, deep_supervision_scales, *args, **kwargs):
+        if self.augmentation:
+            return nnUNetTrainer.get_training_transforms(patch_size, rotation_for_DA, deep_supervision_scales,
+                                                         *args, **kwargs)
+        return nnUNetTrainer.get_validation_transforms(deep_supervision_scales, kwargs.get("is_cascaded", False),
+                                                       kwargs.get("foreground_labels"), kwargs.get("regions"),
+                                                       kwargs.get("ignore_label"))
 
     def configure_optimizers(self):
         if self.optimizer_name != "adam":
