@@ -61,8 +61,8 @@ def test_strong_right_left_imbalance_warns():
 
 def test_coarse_grid_fails_even_with_plausible_lungs():
     lungs = _lungs(right=(10, 50, 40, 110, 30, 80), left=(10, 50, 40, 110, 120, 170))
-    coarse = qc.scan_qc(lungs[:, ::2, ::2], np.zeros_like(lungs[:, ::2, ::2]), (5.0, 4.0, 4.0))
-    assert coarse["qc"] == "fail" and "coarser than 3 / 10 mm" in coarse["qc_reasons"][0]
+    coarse = qc.scan_qc(lungs[:, ::3, ::3], np.zeros_like(lungs[:, ::3, ::3]), (5.0, 6.0, 6.0))
+    assert coarse["qc"] == "fail" and "coarser than 4 / 10 mm" in coarse["qc_reasons"][0]
 
 
 def test_fail_reasons_come_before_warnings():

@@ -28,7 +28,7 @@ PASS, WARN, FAIL = "pass", "warn", "fail"
 MIN_LUNG_ML, MAX_LUNG_ML = 1000.0, 9000.0
 #: Coarsest grid (mm) on which ground glass is told from the partial volume of vessels and walls:
 #: in-plane pixel and slice spacing.
-MAX_PIXEL_MM, MAX_SLICE_MM = 3.0, 10.0
+MAX_PIXEL_MM, MAX_SLICE_MM = 4.0, 10.0
 #: Lung cross-section (mm²) on the first/last slice or along an in-plane edge that counts as cut off.
 CUT_AREA_MM2 = 100.0
 #: Smaller lung / larger lung (volume) below which the two lungs are called imbalanced.
