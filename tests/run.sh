@@ -4,6 +4,7 @@
 # dicom3tools' dciodvfy for the DICOM export),
 # a virtual environment with lungtrack and its test extras in .venv, then pytest on 2 workers.
 # Usage (from the repository root, as root or with sudo rights for apt): bash tests/run.sh [pytest args]
+# Without arguments it runs the fast tests first, then the slow end-to-end ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,13 @@ fi
 .venv/bin/pip install -q -e ".[nnunet,slurm,test]"
 
 export PATH="$PWD/.venv/bin:$PATH"
-exec pytest -n 2 --durations=15 "$@"
+# Cheap stage first (unit and module tests, a few minutes), then the slow end-to-end runs
+# (Snakemake, SLURM, nnU-Net training): a broken unit stops the run before the long part.
+# With arguments (e.g. a test file or -k), one run of exactly those.
+if [ $# -gt 0 ]; then
+    exec pytest -n 2 --durations=15 "$@"
+fi
+echo "== stage 1: fast tests (-m 'not slow')"
+pytest -n 2 --durations=10 -m "not slow"
+echo "== stage 2: end-to-end tests (-m slow)"
+exec pytest -n 2 --durations=15 -m slow
