@@ -9,7 +9,7 @@ import SimpleITK as sitk
 from lungtrack.errors import InputError
 from lungtrack.evaluate.overlap import dice
 from lungtrack.evaluate.reference import load_reference
-from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.io.images import array_like, read_image, same_grid, voxel_volume_ml
 from lungtrack.measure.outcome import qc_outcome
 from lungtrack.measure.qc import scan_qc
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
@@ -55,9 +55,7 @@ def reference_metrics(image: sitk.Image, lungs, lesions, measured: dict, ref_lun
 
 def _canonical(array: np.ndarray, image: sitk.Image) -> np.ndarray:
     """A (z, y, x) array on ``image``'s grid, reoriented to canonical LPS (see ``segment.orientation``)."""
-    wrapped = sitk.GetImageFromArray(array)
-    wrapped.CopyInformation(image)
-    return sitk.GetArrayFromImage(to_canonical(wrapped))
+    return sitk.GetArrayFromImage(to_canonical(array_like(array, image)))
 
 
 def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:

@@ -18,9 +18,6 @@ from scipy import ndimage
 from lungtrack.track.regions import LUNGS, lung_extents, zone_of
 from lungtrack.track.settings import LESION_GROWTH_PCT, MIN_LESION_OVERLAP
 
-EVENTS = ("new", "resolved", "grown", "shrunk", "stable", "merged", "split")
-
-
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
     """Connected lesion components (UInt32 labels 1..n, largest first) of at least ``min_ml`` mL."""
     voxel_ml = float(np.prod(lesions.GetSpacing())) / 1000.0
