@@ -5,6 +5,8 @@ thick-slice chests, the small tumour found, the coarse chest and both crops refu
 The targets of 0.5 % false-positive POI and a covered paravertebral tumour are not reached yet.
 """
 
+import functools
+
 import pytest
 
 from bench.realct import CASES, evaluate_ct
@@ -14,33 +16,39 @@ pytestmark = pytest.mark.shared
 
 @pytest.fixture(scope="module")
 def measured(shared_data):
+    """``measured(name)``: the bench row of one CT, segmented on first use (so that each test
+    worker segments only the CTs of its own tests)."""
     realct = shared_data / "realct"
-    rows = {}
-    for name, ct, tumour, lungs, _ in CASES:
-        rows[name] = evaluate_ct(realct / ct, tumour and realct / tumour, lungs and realct / lungs)
-    return rows
+    cases = {name: (ct, tumour, lungs) for name, ct, tumour, lungs, _ in CASES}
+
+    @functools.cache
+    def row(name):
+        ct, tumour, lungs = cases[name]
+        return evaluate_ct(realct / ct, tumour and realct / tumour, lungs and realct / lungs)
+
+    return row
 
 
 def test_whole_chest_has_a_low_false_positive_floor_and_plausible_lungs(measured):
-    row = measured["pyradiomics-lung2"]
+    row = measured("pyradiomics-lung2")
     assert row["qc"] == "pass", row["qc_reasons"]
     assert 3500 < row["lung_ml"] < 4500 and row["right_ml"] > row["left_ml"] > 1000
     assert row["fp_poi"] <= 1.0  # 3.2 % before the wall fill was kept to thick notches
 
 
 def test_chest_with_breasts_finds_its_small_tumour_and_warns_of_the_cut_base(measured):
-    row = measured["pyradiomics-lung1"]
+    row = measured("pyradiomics-lung1")
     assert row["tumour_covered"] >= 0.8
     assert row["fp_poi"] <= 2.0  # 3.6 % before
     assert row["qc"] == "warn" and any("the base" in r for r in row["qc_reasons"])
 
 
 def test_downsampled_chest_is_refused_for_its_grid(measured):
-    row = measured["cip-chest-lowres"]
+    row = measured("cip-chest-lowres")
     assert row["qc"] == "fail" and "coarser than" in row["qc_reasons"][0]
 
 
 @pytest.mark.parametrize("name", ["elastix-baseline", "elastix-followup", "totalseg-heart-crop"])
 def test_crops_are_refused(measured, name):
-    row = measured[name]
+    row = measured(name)
     assert row["qc"] == "fail" and row["qc_reasons"][0].startswith("lung volume")
