@@ -47,12 +47,14 @@ def _polar(shape2d, centre, pixel_mm):
 
 def _radial_range(radius, bins, mask):
     """(smallest, largest) radius (mm) of ``mask`` pixels per angle bin, NaN where there are none."""
-    lo = np.full(ANGLE_BINS, np.inf, dtype=np.float32)
-    hi = np.full(ANGLE_BINS, -np.inf, dtype=np.float32)
-    np.minimum.at(lo, bins[mask], radius[mask])
-    np.maximum.at(hi, bins[mask], radius[mask])
-    absent = np.isinf(hi)
-    lo[absent], hi[absent] = np.nan, np.nan
+    lo = np.full(ANGLE_BINS, np.nan, dtype=np.float32)
+    hi = np.full(ANGLE_BINS, np.nan, dtype=np.float32)
+    labels, values = bins[mask], radius[mask]
+    if values.size:
+        present = np.bincount(labels, minlength=ANGLE_BINS) > 0
+        index = np.flatnonzero(present)
+        lo[present] = ndi.minimum(values, labels=labels, index=index)
+        hi[present] = ndi.maximum(values, labels=labels, index=index)
     return lo, hi
 
 
@@ -154,7 +156,11 @@ def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, pixel
     outer[~(outer >= min_reach * _radial_range(radius, bins, body2d)[1])] = np.nan
     outer = outer[bins]
     beyond = (radius > outer) & (radius <= outer + max_depth_mm)  # False where the ray has no lung (NaN)
-    return convex_hull_image(lung2d) & ~lung2d & body2d & (hu2d < max_hu) & beyond
+    hull = np.zeros_like(lung2d)
+    rows, cols = np.flatnonzero(lung2d.any(axis=1)), np.flatnonzero(lung2d.any(axis=0))
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # the hull lies in the bounding box
+    hull[box] = convex_hull_image(lung2d[box])
+    return hull & ~lung2d & body2d & (hu2d < max_hu) & beyond
 
 
 def _thick_pieces(mask: np.ndarray, min_depth_mm: float, min_volume_ml: float, spacing) -> np.ndarray:
