@@ -100,26 +100,33 @@ def wall_profile(thickness: np.ndarray, spacing, window_mm: float) -> np.ndarray
     return ndi.maximum_filter(eroded, size=(n, 3), mode="wrap")[n:-n]
 
 
+def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
+    """Per axial slice with lung: (radius mm and angle bin of every pixel around the body's centre,
+    skin radius per bin, (smallest, largest) radius of each lung per bin, outermost lung radius per
+    bin); the rays both kinds of candidates are measured along."""
+    geometry = {}
+    for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
+        if not body[z].any():
+            continue
+        radius, bins = _polar(body.shape[1:], ndi.center_of_mass(body[z]), spacing[1:])
+        ranges = [_radial_range(radius, bins, m[z]) for m in lungs]
+        outer = np.fmax.reduce([hi for _, hi in ranges])
+        geometry[z] = radius, bins, _radial_range(radius, bins, body[z])[1], ranges, outer
+    return geometry
 
-def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, spacing, window_mm: float, min_gap_mm: float,
-                max_depth_mm: float, max_bridge_deg: float, max_hu: float) -> list:
+
+def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, spacing, window_mm: float,
+                min_gap_mm: float, max_depth_mm: float, max_bridge_deg: float, max_hu: float) -> list:
     """Wall lesions found by the chest wall thickness along rays (module doc): copies of ``lungs``
     with, per angle bin, the voxels between the outermost lung voxel and the estimated inner wall
     added where the gap is at least ``min_gap_mm`` and at most ``max_depth_mm`` (mm), below
     ``max_hu`` (HU); runs of rays without lung up to ``max_bridge_deg`` (degrees) between rays of
-    the same lung are bridged. ``window_mm`` (mm) must exceed the lesions' craniocaudal size."""
-    pixel = spacing[1:]
+    the same lung are bridged. ``window_mm`` (mm) must exceed the lesions' craniocaudal size;
+    ``geometry`` from :func:`ray_geometry`."""
     out = [m.copy() for m in lungs]
-    slices = np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0))
     thickness = np.full((hu.shape[0], ANGLE_BINS), np.nan, dtype=np.float32)
-    geometry = {}
-    for z in slices:
-        radius, bins = _polar(body.shape[1:], ndi.center_of_mass(body[z]), pixel)
-        r_skin = _radial_range(radius, bins, body[z])[1]
-        ranges = [_radial_range(radius, bins, m[z]) for m in lungs]
-        outer = np.fmax.reduce([hi for _, hi in ranges])
+    for z, (_, _, r_skin, _, outer) in geometry.items():
         thickness[z] = r_skin - outer
-        geometry[z] = radius, bins, r_skin, ranges, outer
     if not geometry:
         return out
     wall = wall_profile(thickness, spacing, window_mm)
@@ -139,22 +146,22 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, spacing, window_m
     return out
 
 
-def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, pixel_mm, max_hu: float,
+def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, rays, outer: np.ndarray, max_hu: float,
                  max_depth_mm: float, min_reach: float) -> np.ndarray:
     """Concave notches of one lung's (y, x) cross-section on its wall side (module doc).
 
+    ``rays``: (radius mm, angle bin) of every pixel and the skin radius per bin (see
+    :func:`ray_geometry`); ``outer``: the lung's largest radius per bin (mm, NaN without lung).
     Returns the boolean (y, x) candidates: in the lung's convex hull, not lung, inside the body,
     below ``max_hu`` (HU), beyond the lung's outermost pixel along the ray from the body's centre
     and at most ``max_depth_mm`` (mm) beyond it, on rays where that outermost pixel lies at least
     ``min_reach`` of the way to the skin (rays that meet only a medial tip of the lung cross the
     mediastinum beyond it, not the chest wall).
     """
-    if lung2d.sum() < 3 or not body2d.any():
+    if lung2d.sum() < 3:
         return np.zeros_like(lung2d)
-    radius, bins = _polar(lung2d.shape, ndi.center_of_mass(body2d), pixel_mm)
-    outer = _radial_range(radius, bins, lung2d)[1]
-    outer[~(outer >= min_reach * _radial_range(radius, bins, body2d)[1])] = np.nan
-    outer = outer[bins]
+    radius, bins, r_skin = rays
+    outer = np.where(outer >= min_reach * r_skin, outer, np.nan)[bins]
     beyond = (radius > outer) & (radius <= outer + max_depth_mm)  # False where the ray has no lung (NaN)
     hull = np.zeros_like(lung2d)
     rows, cols = np.flatnonzero(lung2d.any(axis=1)), np.flatnonzero(lung2d.any(axis=0))
@@ -197,12 +204,14 @@ def fill_wall_lesions(
     deeper gaps are anatomy; ``max_hu`` (HU): denser voxels (bone, contrast) are never lung;
     ``min_reach`` (0-1): see :func:`wall_notches`.
     """
-    pixel = spacing[1:]
-    radial = radial_fill(lungs, body, hu, spacing, window_mm, min_gap_mm, max_depth_mm, max_bridge_deg, max_hu)
+    geometry = ray_geometry(lungs, body, spacing)
+    radial = radial_fill(lungs, body, hu, geometry, spacing, window_mm, min_gap_mm, max_depth_mm, max_bridge_deg,
+                         max_hu)
     out = []
-    for lung, by_ray in zip(lungs, radial):
+    for k, (lung, by_ray) in enumerate(zip(lungs, radial)):
         added = by_ray & ~lung
-        for z in np.flatnonzero(lung.any(axis=(1, 2))):
-            added[z] |= wall_notches(lung[z], body[z], hu[z], pixel, max_hu, max_depth_mm, min_reach)
+        for z, (radius, bins, r_skin, ranges, _) in geometry.items():
+            added[z] |= wall_notches(lung[z], body[z], hu[z], (radius, bins, r_skin), ranges[k][1], max_hu,
+                                     max_depth_mm, min_reach)
         out.append(lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing))
     return out
