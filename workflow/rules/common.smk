@@ -1,21 +1,22 @@
-# Config validation, the case table and the one path builder every rule uses.
+# Config validation, the case table, the one path builder every rule uses and the config's flags.
 import csv
 import os
 from pathlib import Path
 
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from lungtrack import workflow_options
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest.status import read_status
+from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
 
-with open(workflow.source_path("../schemas/config.schema.yaml")) as f:
-    config.update(typed_config(dict(config), yaml.safe_load(f)))
+# the schema lives in the package (lungtrack/schemas/), so that the CLI takes its defaults from it too
+config.update(typed_config(dict(config), schema()))
 if config_problems(config):
     raise WorkflowError("config: " + "; ".join(config_problems(config)))
-validate(config, "../schemas/config.schema.yaml")
+validate(config, str(SCHEMA_PATH))
 
 RESULTS = Path(config["results_dir"])
 DICOM_DIR = Path(config["dicom_dir"])
@@ -29,6 +30,14 @@ REFERENCE_DIR = config["reference_dir"] or (str(DEMO_DIR / "truth") if IS_DEMO e
 wildcard_constraints:
     patient="[A-Za-z0-9._-]+",
     timepoint="[0-9]{8}(_[0-9]+)?",
+
+
+def cli_options(command):
+    """The flags of `lungtrack <command>` that carry its config keys, named like the keys (--min-poi-change-pp).
+
+    For params: (a changed key reruns the jobs); see lungtrack.workflow_options.
+    """
+    return workflow_options.cli_options(config, command)
 
 
 def out(*parts):

@@ -7,13 +7,10 @@ if IS_DEMO:
             dicom=directory(str(DEMO_DIR / "dicom")),
             truth=directory(str(DEMO_DIR / "truth")),
         params:
-            n=config["demo"]["patients"],
-            t=config["demo"]["timepoints"],
-            seed=config["demo"]["seed"],
+            options=cli_options("phantom"),
         log:
             log("demo_cohort"),
         benchmark:
             bench("demo_cohort")
         shell:
-            "lungtrack phantom {DEMO_DIR} --patients {params.n} --timepoints {params.t}"
-            " --seed {params.seed} > {log} 2>&1"
+            "lungtrack phantom {DEMO_DIR} {params.options} > {log} 2>&1"

@@ -12,23 +12,6 @@ def evaluation_inputs(kind):
     return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in ok_cases()]
 
 
-def evaluation_args():
-    """Command-line options of `lungtrack evaluate` from the config's evaluation section."""
-    settings = config["evaluation"]
-    args = [
-        f"--score {settings['score']}",
-        f"--threshold {settings['threshold']}",
-        "--tolerance-mm " + " ".join(str(t) for t in settings["tolerances_mm"]),
-        f"--bootstrap {settings['bootstrap']}",
-        f"--seed {settings['seed']}",
-    ]
-    if REFERENCE_DIR:
-        args.append(f"--reference-dir '{REFERENCE_DIR}'")
-    if settings["labels"]:
-        args.append(f"--labels '{settings['labels']}'")
-    return " ".join(args)
-
-
 rule evaluate:
     input:
         metrics=all_metrics,
@@ -42,11 +25,13 @@ rule evaluate:
         summary=out("evaluation", "summary.csv"),
         html=out("evaluation", "evaluation.html"),
     params:
-        args=evaluation_args(),
+        options=cli_options("evaluate"),
+        reference=f"--reference-dir {shlex.quote(REFERENCE_DIR)}" if REFERENCE_DIR else "",
         out_dir=out("evaluation"),
     log:
         log("evaluate"),
     benchmark:
         bench("evaluate")
     shell:
-        "lungtrack evaluate {input.metrics} {params.args} --out-dir {params.out_dir} > {log} 2>&1"
+        "lungtrack evaluate {input.metrics} {params.options} {params.reference} --out-dir {params.out_dir}"
+        " > {log} 2>&1"

@@ -22,20 +22,6 @@ def previous_metrics(wildcards):
     return [out("metrics", wildcards.patient, f"{timepoints[index - 1]}.json")] if index > 0 else []
 
 
-def export_options(wildcards, input):
-    """Command-line options of `lungtrack export-dicom` from config sections export, segmentation, tracking."""
-    options = [f"--seg-type {EXPORT['seg_type']}", f"--backend {config['segmentation']['backend']}",
-               f"--min-poi-change {config['tracking']['min_poi_change_pp']}",
-               f"--min-volume-change {config['tracking']['min_lesion_volume_change_pct']}"]
-    if EXPORT["keep_patient_attributes"]:
-        options.append("--keep-patient-attributes")
-    if input.previous:
-        options.append(f"--previous {shlex.quote(input.previous[0])}")
-    if config["tracking"]["lobes_dir"]:
-        options.append(f"--lobes-dir {shlex.quote(config['tracking']['lobes_dir'])}")
-    return " ".join(options)
-
-
 rule export_dicom:
     input:
         # the masks are read through the paths inside the metrics file; listed so that Snakemake tracks them
@@ -49,7 +35,8 @@ rule export_dicom:
         sr=out("dicom", "{patient}", "{timepoint}_sr.dcm"),
     params:
         root=str(DICOM_DIR),
-        options=export_options,
+        options=cli_options("export-dicom"),
+        previous=lambda wildcards, input: f"--previous {shlex.quote(input.previous[0])}" if input.previous else "",
     resources:
         mem_mb=4000,
         runtime=15,
@@ -59,4 +46,4 @@ rule export_dicom:
         bench("export_dicom", "{patient}", "{timepoint}")
     shell:
         "lungtrack export-dicom {input.metrics} --files {input.files} --root {params.root:q}"
-        " --seg {output.seg} --sr {output.sr} {params.options} > {log} 2>&1"
+        " --seg {output.seg} --sr {output.sr} {params.options} {params.previous} > {log} 2>&1"

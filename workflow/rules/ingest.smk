@@ -13,22 +13,6 @@ INGEST = config["ingest"]
 SAMPLES = INGEST["samples"]
 
 
-def inventory_options():
-    """Command-line options of `lungtrack inventory` from config section ingest."""
-    options = [f"--min-slices {INGEST['min_slices']}", f"--tilt {INGEST['tilt']}",
-               f"--nonuniform {INGEST['nonuniform']}"]
-    if INGEST["series_description_pattern"]:
-        options.append("--series-description-pattern=" + shlex.quote(INGEST["series_description_pattern"]))
-    options += [f"--series-uid={shlex.quote(uid)}" for uid in INGEST["series_uids"]]
-    if INGEST["pseudonymize"]:
-        # the salt itself never goes on a command line (logs and .snakemake/ record them): a file
-        # named by the config, else $LUNGTRACK_PSEUDONYM_SALT inherited from the snakemake process
-        options.append("--pseudonymize")
-        if INGEST["pseudonym_salt_file"]:
-            options.append("--salt-file " + shlex.quote(INGEST["pseudonym_salt_file"]))
-    return " ".join(options)
-
-
 checkpoint inventory:
     input:
         source=SAMPLES or str(DICOM_DIR),
@@ -37,7 +21,9 @@ checkpoint inventory:
         files=out("ingest", "files.tsv"),
         cases=out("ingest", "cases.tsv"),
     params:
-        options=inventory_options(),
+        # the salt itself never goes on a command line (logs and .snakemake/ record them): a file named
+        # by ingest.pseudonym_salt_file, else $LUNGTRACK_PSEUDONYM_SALT inherited from the snakemake process
+        options=cli_options("inventory"),
         # the demo tree is the output of rule demo, which tracks its changes itself
         tree=lambda wildcards: "" if SAMPLES or IS_DEMO else tree_fingerprint(DICOM_DIR),
     log:
@@ -72,7 +58,7 @@ SERIES_INPUT = dict(
     cases=ancient(out("ingest", "cases.tsv")),
     volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
 )
-SERIES_PARAMS = dict(source=convert_source, tilt=INGEST["tilt"], nonuniform=INGEST["nonuniform"])
+SERIES_PARAMS = dict(source=convert_source, options=cli_options("convert"))
 
 
 checkpoint check_series:
@@ -93,7 +79,7 @@ checkpoint check_series:
         bench("check_series", "{patient}", "{timepoint}")
     shell:
         "lungtrack convert {params.source} --check {output.status}"
-        " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"
+        " --cases {input.cases} {params.options} > {log} 2>&1"
 
 
 rule convert:
@@ -115,4 +101,4 @@ rule convert:
         bench("convert", "{patient}", "{timepoint}")
     shell:
         "lungtrack convert {params.source} {output.image} --sidecar {output.sidecar}"
-        " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"
+        " --cases {input.cases} {params.options} > {log} 2>&1"

@@ -33,49 +33,6 @@ def training_inputs(wildcards):
     return [TRAINING[k] for k in ("images", "lungs", "lesions") if TRAINING[k]]
 
 
-def training_args():
-    """lungtrack train options from the training section."""
-    t = TRAINING
-    if t["images"]:
-        source = [f"--images {t['images']}", f"--mask-values {t['mask_values']}"]
-        source += [f"--{k} {t[k]}" for k in ("lungs", "lesions") if t[k]]
-    else:
-        p = t["phantom"]
-        source = [f"--phantom-patients {p['patients']} --phantom-timepoints {p['timepoints']}"
-                  f" --phantom-seed {p['seed']}"]
-    net = [f"--configuration {t['configuration']} --optimizer {t['optimizer']}",
-           "--folds " + " ".join(str(f) for f in t["folds"]),
-           f"--epochs {t['epochs']} --iterations {t['iterations_per_epoch']}", f"--device {t['device']}",
-           f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}"]
-    optional = {"batch_size": "--batch-size", "base_features": "--base-features",
-                "max_features": "--max-features", "work_dir": "--work-dir"}
-    net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
-    if t["target_spacing_mm"] is not None:
-        net.append("--target-spacing " + " ".join(str(s) for s in t["target_spacing_mm"]))
-    if t["window"] is not None:
-        net.append("--window " + " ".join(str(v) for v in t["window"]))
-    return " ".join(source + net)
-
-
-def nnunet_args():
-    """lungtrack segment options from the nnunet section."""
-    n = NNUNET
-    args = [f"--device {n['device']} --step-size {n['step_size']}"]
-    if n["preset"]:
-        args.append(f"--preset {n['preset']}")
-    if n["lesion_model"]:
-        args.append(f"--lesion-model {n['lesion_model']}")
-    for key, flag in (("labels", "--labels"), ("lesion_labels", "--lesion-labels")):
-        if n[key]:
-            args.append(flag + " " + " ".join(f"{role}={','.join(str(v) for v in values)}"
-                                               for role, values in n[key].items()))
-    if n["folds"]:
-        args.append("--folds " + " ".join(str(f) for f in n["folds"]))
-    if n["mirroring"]:
-        args.append("--mirroring")
-    return " ".join(args)
-
-
 def nnunet_model_files(wildcards):
     """The files of nnunet.model (its preset's folder with a preset) and nnunet.lesion_model that a
     prediction reads (tracked as its inputs).
@@ -103,7 +60,7 @@ rule train:
     output:
         model=directory(NNUNET["model"]),
     params:
-        args=training_args(),
+        options=cli_options("train"),
     threads: NNUNET["workers"]
     resources:
         gpu=1 if TRAINING["device"] == "cuda" else 0,
@@ -115,7 +72,7 @@ rule train:
         bench("train")
     shell:
         # --workers from threads, not params: a new worker count must not retrain the model
-        "lungtrack train {output.model} {params.args} --workers {threads} > {log} 2>&1"
+        "lungtrack train {output.model} {params.options} --workers {threads} > {log} 2>&1"
 
 
 if config["segmentation"]["backend"] == "nnunet":
@@ -134,7 +91,7 @@ if config["segmentation"]["backend"] == "nnunet":
             **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
         params:
             model=NNUNET_MODEL,
-            args=nnunet_args(),
+            options=cli_options("segment"),
             lobes=lambda wc, output: f"--lobes {output.lobes}" if NNUNET_LOBES else "",
         threads: NNUNET["workers"]
         resources:
@@ -151,6 +108,6 @@ if config["segmentation"]["backend"] == "nnunet":
         shell:
             # the image first: --labels and --folds take several values; --workers from threads, not
             # params, so that a new worker count does not segment every CT again
-            "lungtrack segment {input.image} --model {params.model} --workers {threads} {params.args}"
+            "lungtrack segment {input.image} --model {params.model} --workers {threads} {params.options}"
             " --lungs {output.lungs} --lesions {output.lesions} {params.lobes} --status {output.status}"
             " > {log} 2>&1"
