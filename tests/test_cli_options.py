@@ -166,6 +166,7 @@ def test_every_option_of_every_subcommand_has_help_text():
     for name, command in sub.choices.items():
         for action in command._actions:
             assert action.help and action.help != argparse.SUPPRESS, f"lungtrack {name} {action.dest}: no help"
+        assert command.format_help()  # every help text formats (a bare % would not)
 
 
 def test_registration_methods_of_the_schema_are_the_implemented_ones():

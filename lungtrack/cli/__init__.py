@@ -3,6 +3,8 @@
 Each subcommand is a module in this package with a one-line docstring (its help), an
 ``add_arguments(parser)`` function and a ``run(args) -> int`` function that calls the
 library. Heavy libraries are imported inside ``run`` so that ``lungtrack --help`` stays fast.
+A subcommand that takes config keys lists them in ``OPTIONS`` (section -> keys): they are flags
+named like the keys, typed and documented by the config schema (:mod:`lungtrack.settings`).
 """
 
 import argparse
@@ -30,8 +32,6 @@ COMMANDS = {
     "evaluate": "evaluate",
     "export-dicom": "export_dicom",
 }
-
-
 
 
 def build_parser() -> argparse.ArgumentParser:
