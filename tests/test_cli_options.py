@@ -42,7 +42,6 @@ GIVEN_OTHERWISE = {
     "nnunet.workers": "--workers from the job's threads (a new count must not rerun the jobs)",
     "tracking.lobes_dir": "--lobes-dir of `lungtrack track`: the key, or the lobe model's masks",
     "export.dicom": "whether rule export_dicom runs",
-    "segmentation.backend": "chooses the segment rules (and is a flag of export-dicom)",
 }
 CONFIG_FLAGS = [(command, section) for command in REQUIRED for section in command_options(command)]
 SECTIONS = [name for name, node in settings.schema()["properties"].items() if node.get("type") == "object"]

@@ -15,9 +15,9 @@ from lungtrack.export.sr import measurement_report
 from lungtrack.io.atomic import atomic_path
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
 from lungtrack.segment.orientation import to_canonical
+from lungtrack.settings import default
 from lungtrack.track.change import call_interval, volume_change_pct
 from lungtrack.track.regions import lobe_measures, zone_measures
-from lungtrack.settings import default
 
 log = logging.getLogger("lungtrack.export")
 

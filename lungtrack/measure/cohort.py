@@ -8,8 +8,8 @@ import pandas as pd
 from lungtrack.errors import InputError
 from lungtrack.ingest.status import FAILURE_COLUMNS
 from lungtrack.measure.outcome import case_outcome
-from lungtrack.track.change import change_calls
 from lungtrack.settings import default
+from lungtrack.track.change import change_calls
 
 #: Columns every cohort.csv starts with, in this order (volumes mL, POI %).
 BASE_COLUMNS = [

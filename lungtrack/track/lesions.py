@@ -15,8 +15,9 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from lungtrack.track.regions import LUNGS, lung_extents, zone_of
 from lungtrack.settings import default
+from lungtrack.track.regions import LUNGS, lung_extents, zone_of
+
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
     """Connected lesion components (UInt32 labels 1..n, largest first) of at least ``min_ml`` mL."""
