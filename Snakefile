@@ -1,12 +1,35 @@
 # lungtrack: serial chest CT -> lung and lesion volumes, POI, tracking and reports.
 # The rules live by stage in workflow/rules/; common.smk validates config and reads the case table.
-
+import os
 import sys
 
-from lungtrack.measure.cohort import nothing_analysed
+from snakemake.exceptions import WorkflowError
+
+try:
+    import lungtrack
+except ImportError:
+    # a snakemake without lungtrack (--sdm conda: the rules' environments install it): the package
+    # beside this Snakefile; what the workflow imports while it is read needs no more than snakemake
+    sys.path.insert(0, str(workflow.current_basedir))
+    try:
+        import lungtrack
+    except ImportError:
+        raise WorkflowError(
+            f"lungtrack is not importable and not beside the Snakefile ({workflow.current_basedir}): "
+            "install it where snakemake runs (pip install lungtrack from this workflow's repository)"
+        ) from None
+from lungtrack.measure.analysed import nothing_analysed
+
+# What the rules' conda environments (envs/*.yaml) install lungtrack from: this workflow's own source,
+# unless the caller names another (a pip requirement, e.g. a git URL at this version).
+os.environ.setdefault("LUNGTRACK_SOURCE", str(workflow.current_basedir))
 
 
 configfile: "config.yaml"
+
+
+# every rule also has its conda environment (envs/); with --sdm apptainer they all run in this image
+container: config["container"]
 
 
 include: "workflow/rules/common.smk"
@@ -19,6 +42,9 @@ include: "workflow/rules/track.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/export.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:

@@ -10,10 +10,13 @@ if IS_DEMO:
             n=config["demo"]["patients"],
             t=config["demo"]["timepoints"],
             seed=config["demo"]["seed"],
+            folder=lambda wildcards, output: Path(output.dicom).parent,
+        conda:
+            "../../envs/core.yaml"
         log:
             log("demo_cohort"),
         benchmark:
             bench("demo_cohort")
         shell:
-            "lungtrack phantom {DEMO_DIR} --patients {params.n} --timepoints {params.t}"
+            "lungtrack phantom {params.folder:q} --patients {params.n} --timepoints {params.t}"
             " --seed {params.seed} > {log} 2>&1"

@@ -2,10 +2,6 @@
 # status ok, or failed (segmentation or measurement failed, or QC said fail) with the step and reason.
 # The cohort table, tracking and reports read it and leave the failed ones out of every number.
 
-SEGMENT_STEPS = ["segment_nnunet"] if config["segmentation"]["backend"] == "nnunet" else ["segment_lungs",
-                                                                                          "segment_lesions"]
-
-
 rule measure:
     input:
         image=out("images", "{patient}", "{timepoint}.nii.gz"),
@@ -14,6 +10,8 @@ rule measure:
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
         lobes=lambda wc: lobe_map(wc.patient, wc.timepoint),
         steps=[step_status(step) for step in SEGMENT_STEPS],
+        ref_lungs=reference_mask("lungs"),
+        ref_lesions=reference_mask("lesions"),
     output:
         metrics=out("metrics", "{patient}", "{timepoint}.json"),
     params:
@@ -24,8 +22,12 @@ rule measure:
         runtime=10,
     group:
         "case"
+    conda:
+        "../../envs/core.yaml"
     log:
         log("measure", "{patient}", "{timepoint}"),
+    benchmark:
+        bench("measure", "{patient}", "{timepoint}")
     shell:
         "lungtrack measure {input.image} {input.lungs} {input.lesions} --sidecar {input.sidecar}"
         " {params.reference} {params.lobes} --steps {input.steps} --record-failure --out {output.metrics}"
@@ -44,8 +46,12 @@ rule cohort:
         min_volume=config["tracking"]["min_lesion_volume_change_pct"],
     group:
         "cohort"
+    conda:
+        "../../envs/core.yaml"
     log:
         log("cohort"),
+    benchmark:
+        bench("cohort")
     shell:
         # the same change thresholds as the patient reports (rule patient_report)
         "lungtrack cohort {input.metrics} --status {input.status} --failures {output.failures}"

@@ -19,8 +19,12 @@ rule patient_report:
         lung_warning=config["report"]["lung_volume_warning_pct"],
     group:
         "patient"
+    conda:
+        "../../envs/core.yaml"
     log:
         log("patient_report", "{patient}"),
+    benchmark:
+        bench("patient_report", "{patient}")
     shell:
         "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume}"
@@ -50,8 +54,12 @@ rule cohort_overview:
         min_volume=config["tracking"]["min_lesion_volume_change_pct"],
     group:
         "cohort"
+    conda:
+        "../../envs/core.yaml"
     log:
         log("cohort_overview"),
+    benchmark:
+        bench("cohort_overview")
     shell:
         "lungtrack overview {input.cohort} --tracking {params.tracking} --regions-csv {output.regions}"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume} --out {output.html} > {log} 2>&1"

@@ -16,6 +16,8 @@ rule segment_lungs:
         runtime=30,
     group:
         "case"
+    conda:
+        "../../envs/core.yaml"
     log:
         log("segment_lungs", "{patient}", "{timepoint}"),
     benchmark:
@@ -39,6 +41,8 @@ rule segment_lesions:
         runtime=30,
     group:
         "case"
+    conda:
+        "../../envs/core.yaml"
     log:
         log("segment_lesions", "{patient}", "{timepoint}"),
     benchmark:

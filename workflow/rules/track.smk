@@ -17,6 +17,8 @@ rule track:
         growth=config["tracking"]["lesion_growth_pct"],
         min_lesion_ml=config["tracking"]["min_lesion_ml"],
         lobes=lambda wc: f"--lobes-dir {lobes_dir()}" if lobes_dir() else "",
+    conda:
+        "../../envs/core.yaml"
     log:
         log("track", "{patient}"),
     benchmark:
