@@ -28,11 +28,14 @@ os.environ.setdefault("LUNGTRACK_SOURCE", str(workflow.current_basedir))
 configfile: "config.yaml"
 
 
+include: "workflow/rules/common.smk"
+
+
 # every rule also has its conda environment (envs/); with --sdm apptainer they all run in this image
+# (config key container, whose default common.smk fills in; set before the rules that take it)
 container: config["container"]
 
 
-include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/segment.smk"

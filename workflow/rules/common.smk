@@ -27,9 +27,12 @@ DICOM_DIR = Path(config["dicom_dir"])
 DEMO_DIR = Path(config["demo"]["dir"])
 IS_DEMO = DICOM_DIR.resolve() == (DEMO_DIR / "dicom").resolve()
 if not config["ingest"]["samples"] and RESULTS.resolve().is_relative_to(DICOM_DIR.resolve()):
-    raise WorkflowError(f"results_dir {RESULTS} lies inside dicom_dir {DICOM_DIR}: the inventory would read "
-                        "the results as input on every run; choose a results_dir outside dicom_dir")
+    raise WorkflowError(
+        f"results_dir {RESULTS} lies inside dicom_dir {DICOM_DIR}: the inventory would read "
+        "the results as input on every run; choose a results_dir outside dicom_dir"
+    )
 REFERENCE_DIR = config["reference_dir"] or (str(DEMO_DIR / "truth") if IS_DEMO else None)
+
 
 wildcard_constraints:
     patient="[A-Za-z0-9._-]+",
@@ -141,8 +144,7 @@ def reference_mask(name):
 
 def reference_args(wildcards, input):
     """--ref-lungs/--ref-lesions arguments of the case's reference masks (inputs ref_lungs, ref_lesions)."""
-    return " ".join(f"--ref-{name} {input[f'ref_{name}'][0]}" for name in ("lungs", "lesions")
-                    if input[f"ref_{name}"])
+    return " ".join(f"--ref-{name} {input[f'ref_{name}'][0]}" for name in ("lungs", "lesions") if input[f"ref_{name}"])
 
 
 def lobes_dir():
@@ -167,8 +169,11 @@ SAMPLES = INGEST["samples"]
 
 def inventory_options():
     """Command-line options of `lungtrack inventory` from config section ingest."""
-    options = [f"--min-slices {INGEST['min_slices']}", f"--tilt {INGEST['tilt']}",
-               f"--nonuniform {INGEST['nonuniform']}"]
+    options = [
+        f"--min-slices {INGEST['min_slices']}",
+        f"--tilt {INGEST['tilt']}",
+        f"--nonuniform {INGEST['nonuniform']}",
+    ]
     if INGEST["series_description_pattern"]:
         options.append(f"--series-description-pattern={shlex.quote(INGEST['series_description_pattern'])}")
     options += [f"--series-uid={shlex.quote(uid)}" for uid in INGEST["series_uids"]]
@@ -194,7 +199,9 @@ def convert_source(wildcards):
     if SAMPLES:
         return shlex.quote(case["path"])
     files = out("ingest", "files.tsv")
-    return f"--files {shlex.quote(files)} --root {shlex.quote(str(DICOM_DIR))} --series={shlex.quote(case['series_uid'])}"
+    return (
+        f"--files {shlex.quote(files)} --root {shlex.quote(str(DICOM_DIR))} --series={shlex.quote(case['series_uid'])}"
+    )
 
 
 # What check_series and convert both read: the inventory (ancient, see above) and the case's series.
@@ -249,14 +256,22 @@ def training_args():
         source += [f"--{k} {t[k]}" for k in ("lungs", "lesions") if t[k]]
     else:
         p = t["phantom"]
-        source = [f"--phantom-patients {p['patients']} --phantom-timepoints {p['timepoints']}"
-                  f" --phantom-seed {p['seed']}"]
-    net = [f"--configuration {t['configuration']} --optimizer {t['optimizer']}",
-           "--folds " + " ".join(str(f) for f in t["folds"]),
-           f"--epochs {t['epochs']} --iterations {t['iterations_per_epoch']}", f"--device {t['device']}",
-           f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}"]
-    optional = {"batch_size": "--batch-size", "base_features": "--base-features",
-                "max_features": "--max-features", "work_dir": "--work-dir"}
+        source = [
+            f"--phantom-patients {p['patients']} --phantom-timepoints {p['timepoints']}" f" --phantom-seed {p['seed']}"
+        ]
+    net = [
+        f"--configuration {t['configuration']} --optimizer {t['optimizer']}",
+        "--folds " + " ".join(str(f) for f in t["folds"]),
+        f"--epochs {t['epochs']} --iterations {t['iterations_per_epoch']}",
+        f"--device {t['device']}",
+        f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}",
+    ]
+    optional = {
+        "batch_size": "--batch-size",
+        "base_features": "--base-features",
+        "max_features": "--max-features",
+        "work_dir": "--work-dir",
+    }
     net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
     if t["target_spacing_mm"] is not None:
         net.append("--target-spacing " + " ".join(str(s) for s in t["target_spacing_mm"]))
@@ -298,20 +313,25 @@ def nnunet_model_files(wildcards):
         if folder is None:
             continue
         if not Path(folder).is_dir():
-            raise WorkflowError(f"nnunet.{key}: model folder {folder} does not exist; correct the path, "
-                                "or train a model there with `snakemake train`")
-        files += sorted(str(p) for name in ("checkpoint_final.pth", "dataset.json", "plans.json")
-                        for p in Path(folder).rglob(name))
+            raise WorkflowError(
+                f"nnunet.{key}: model folder {folder} does not exist; correct the path, "
+                "or train a model there with `snakemake train`"
+            )
+        files += sorted(
+            str(p) for name in ("checkpoint_final.pth", "dataset.json", "plans.json") for p in Path(folder).rglob(name)
+        )
     return files
 
 
 # --- measure
 
-SEGMENT_STEPS = ["segment_nnunet"] if config["segmentation"]["backend"] == "nnunet" else ["segment_lungs",
-                                                                                          "segment_lesions"]
+SEGMENT_STEPS = (
+    ["segment_nnunet"] if config["segmentation"]["backend"] == "nnunet" else ["segment_lungs", "segment_lesions"]
+)
 
 
 # --- evaluate
+
 
 def evaluation_inputs(kind):
     """Input function: the per-case files of ``kind`` (images, lung masks, lesion masks) of every case."""
@@ -364,9 +384,12 @@ def previous_metrics(wildcards):
 
 def export_options(wildcards, input):
     """Command-line options of `lungtrack export-dicom` from config sections export, segmentation, tracking."""
-    options = [f"--seg-type {EXPORT['seg_type']}", f"--backend {config['segmentation']['backend']}",
-               f"--min-poi-change {config['tracking']['min_poi_change_pp']}",
-               f"--min-volume-change {config['tracking']['min_lesion_volume_change_pct']}"]
+    options = [
+        f"--seg-type {EXPORT['seg_type']}",
+        f"--backend {config['segmentation']['backend']}",
+        f"--min-poi-change {config['tracking']['min_poi_change_pp']}",
+        f"--min-volume-change {config['tracking']['min_lesion_volume_change_pct']}",
+    ]
     if EXPORT["keep_patient_attributes"]:
         options.append("--keep-patient-attributes")
     if input.previous:

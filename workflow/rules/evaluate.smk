@@ -13,14 +13,14 @@ rule evaluate:
         scans=out("evaluation", "scans.csv"),
         summary=out("evaluation", "summary.csv"),
         html=out("evaluation", "evaluation.html"),
-    params:
-        args=evaluation_args(),
-        out_dir=lambda wildcards, output: Path(output.html).parent,
-    conda:
-        "../../envs/core.yaml"
     log:
         log("evaluate"),
     benchmark:
         bench("evaluate")
+    conda:
+        "../../envs/core.yaml"
+    params:
+        args=evaluation_args(),
+        out_dir=lambda wildcards, output: Path(output.html).parent,
     shell:
         "lungtrack evaluate {input.metrics} {params.args} --out-dir {params.out_dir:q} > {log} 2>&1"

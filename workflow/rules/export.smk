@@ -13,18 +13,18 @@ rule export_dicom:
     output:
         seg=out("dicom", "{patient}", "{timepoint}_seg.dcm"),
         sr=out("dicom", "{patient}", "{timepoint}_sr.dcm"),
-    params:
-        root=str(DICOM_DIR),
-        options=export_options,
-    resources:
-        mem_mb=4000,
-        runtime=15,
-    conda:
-        "../../envs/core.yaml"
     log:
         log("export_dicom", "{patient}", "{timepoint}"),
     benchmark:
         bench("export_dicom", "{patient}", "{timepoint}")
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    params:
+        root=str(DICOM_DIR),
+        options=export_options,
     shell:
         "lungtrack export-dicom {input.metrics} --files {input.files} --root {params.root:q}"
         " --seg {output.seg} --sr {output.sr} {params.options} > {log} 2>&1"

@@ -12,16 +12,16 @@ checkpoint inventory:
         inventory=out("ingest", "inventory.tsv"),
         files=out("ingest", "files.tsv"),
         cases=out("ingest", "cases.tsv"),
-    params:
-        options=inventory_options(),
-        # the demo tree is the output of rule demo, which tracks its changes itself
-        tree=lambda wildcards: "" if SAMPLES or IS_DEMO else tree_fingerprint(DICOM_DIR),
-    conda:
-        "../../envs/core.yaml"
     log:
         log("inventory"),
     benchmark:
         bench("inventory")
+    conda:
+        "../../envs/core.yaml"
+    params:
+        options=inventory_options(),
+        # the demo tree is the output of rule demo, which tracks its changes itself
+        tree=lambda wildcards: "" if SAMPLES or IS_DEMO else tree_fingerprint(DICOM_DIR),
     shell:
         "lungtrack inventory {input.source:q} {output.inventory:q}"
         " --files {output.files} --cases {output.cases} {params.options} > {log} 2>&1"
@@ -32,19 +32,19 @@ checkpoint check_series:
         **SERIES_INPUT,
     output:
         status=out("status", "{patient}", "{timepoint}.json"),
-    params:
-        **SERIES_PARAMS,
-    resources:
-        mem_mb=3000,
-        runtime=15,
-    group:
-        "check"
-    conda:
-        "../../envs/core.yaml"
     log:
         log("check_series", "{patient}", "{timepoint}"),
     benchmark:
         bench("check_series", "{patient}", "{timepoint}")
+    group:
+        "check"
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=3000,
+        runtime=15,
+    params:
+        **SERIES_PARAMS,
     shell:
         "lungtrack convert {params.source} --check {output.status}"
         " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"
@@ -56,19 +56,19 @@ rule convert:
     output:
         image=out("images", "{patient}", "{timepoint}.nii.gz"),
         sidecar=out("images", "{patient}", "{timepoint}.json"),
-    params:
-        **SERIES_PARAMS,
-    resources:
-        mem_mb=3000,
-        runtime=15,
-    group:
-        "case"
-    conda:
-        "../../envs/core.yaml"
     log:
         log("convert", "{patient}", "{timepoint}"),
     benchmark:
         bench("convert", "{patient}", "{timepoint}")
+    group:
+        "case"
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=3000,
+        runtime=15,
+    params:
+        **SERIES_PARAMS,
     shell:
         "lungtrack convert {params.source} {output.image} --sidecar {output.sidecar}"
         " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"

@@ -2,6 +2,7 @@
 # status ok, or failed (segmentation or measurement failed, or QC said fail) with the step and reason.
 # The cohort table, tracking and reports read it and leave the failed ones out of every number.
 
+
 rule measure:
     input:
         image=out("images", "{patient}", "{timepoint}.nii.gz"),
@@ -14,20 +15,20 @@ rule measure:
         ref_lesions=reference_mask("lesions"),
     output:
         metrics=out("metrics", "{patient}", "{timepoint}.json"),
-    params:
-        reference=reference_args,
-        lobes=lambda wc, input: f"--lobes {input.lobes}" if input.lobes else "",
-    resources:
-        mem_mb=3000,
-        runtime=10,
-    group:
-        "case"
-    conda:
-        "../../envs/core.yaml"
     log:
         log("measure", "{patient}", "{timepoint}"),
     benchmark:
         bench("measure", "{patient}", "{timepoint}")
+    group:
+        "case"
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=3000,
+        runtime=10,
+    params:
+        reference=reference_args,
+        lobes=lambda wc, input: f"--lobes {input.lobes}" if input.lobes else "",
     shell:
         "lungtrack measure {input.image} {input.lungs} {input.lesions} --sidecar {input.sidecar}"
         " {params.reference} {params.lobes} --steps {input.steps} --record-failure --out {output.metrics}"
@@ -41,17 +42,17 @@ rule cohort:
     output:
         csv=out("cohort.csv"),
         failures=out("failures.tsv"),
-    params:
-        min_poi=config["tracking"]["min_poi_change_pp"],
-        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
-    group:
-        "cohort"
-    conda:
-        "../../envs/core.yaml"
     log:
         log("cohort"),
     benchmark:
         bench("cohort")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
+    params:
+        min_poi=config["tracking"]["min_poi_change_pp"],
+        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
     shell:
         # the same change thresholds as the patient reports (rule patient_report)
         "lungtrack cohort {input.metrics} --status {input.status} --failures {output.failures}"

@@ -13,18 +13,18 @@ rule patient_report:
             category="Patients",
             labels={"patient": "{patient}"},
         ),
-    params:
-        min_poi=config["tracking"]["min_poi_change_pp"],
-        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
-        lung_warning=config["report"]["lung_volume_warning_pct"],
-    group:
-        "patient"
-    conda:
-        "../../envs/core.yaml"
     log:
         log("patient_report", "{patient}"),
     benchmark:
         bench("patient_report", "{patient}")
+    group:
+        "patient"
+    conda:
+        "../../envs/core.yaml"
+    params:
+        min_poi=config["tracking"]["min_poi_change_pp"],
+        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
+        lung_warning=config["report"]["lung_volume_warning_pct"],
     shell:
         "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume}"
@@ -48,18 +48,18 @@ rule cohort_overview:
             category="Cohort",
             labels={"page": "regional measures"},
         ),
-    params:
-        tracking=lambda wildcards, input: [f"{folder}/tracking.json" for folder in input.tracking],
-        min_poi=config["tracking"]["min_poi_change_pp"],
-        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
-    group:
-        "cohort"
-    conda:
-        "../../envs/core.yaml"
     log:
         log("cohort_overview"),
     benchmark:
         bench("cohort_overview")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
+    params:
+        tracking=lambda wildcards, input: [f"{folder}/tracking.json" for folder in input.tracking],
+        min_poi=config["tracking"]["min_poi_change_pp"],
+        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
     shell:
         "lungtrack overview {input.cohort} --tracking {params.tracking} --regions-csv {output.regions}"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume} --out {output.html} > {log} 2>&1"

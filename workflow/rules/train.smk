@@ -7,19 +7,19 @@ rule train:
         training_inputs,
     output:
         model=directory(NNUNET["model"]),
-    params:
-        args=training_args(),
+    log:
+        log("train"),
+    benchmark:
+        bench("train")
+    conda:
+        "../../envs/nnunet.yaml"
     threads: NNUNET["workers"]
     resources:
         gpu=1 if TRAINING["device"] == "cuda" else 0,
         mem_mb=8000,
         runtime=24 * 60,
-    conda:
-        "../../envs/nnunet.yaml"
-    log:
-        log("train"),
-    benchmark:
-        bench("train")
+    params:
+        args=training_args(),
     shell:
         # --workers from threads, not params: a new worker count must not retrain the model
         "lungtrack train {output.model} {params.args} --workers {threads} > {log} 2>&1"
@@ -35,28 +35,28 @@ if config["segmentation"]["backend"] == "nnunet":
             image=out("images", "{patient}", "{timepoint}.nii.gz"),
             model=nnunet_model_files,
         output:
+            **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
             lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
             lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
             status=step_status("segment_nnunet"),
-            **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
-        params:
-            model=NNUNET_MODEL,
-            args=nnunet_args(),
-            lobes=lambda wc, output: f"--lobes {output.lobes}" if NNUNET_LOBES else "",
+        log:
+            log("segment_nnunet", "{patient}", "{timepoint}"),
+        benchmark:
+            bench("segment_nnunet", "{patient}", "{timepoint}")
+        group:
+            "case"
+        conda:
+            "../../envs/nnunet.yaml"
         threads: NNUNET["workers"]
         resources:
             gpu=1 if NNUNET["device"] == "cuda" else 0,
             # default 3d_fullres plans on a 300x512x512 CT: ~3.2 GB and ~30 min per fold on 2 CPU cores
             mem_mb=4000,
             runtime=60,
-        group:
-            "case"
-        conda:
-            "../../envs/nnunet.yaml"
-        log:
-            log("segment_nnunet", "{patient}", "{timepoint}"),
-        benchmark:
-            bench("segment_nnunet", "{patient}", "{timepoint}")
+        params:
+            model=NNUNET_MODEL,
+            args=nnunet_args(),
+            lobes=lambda wc, output: f"--lobes {output.lobes}" if NNUNET_LOBES else "",
         shell:
             # the image first: --labels and --folds take several values; --workers from threads, not
             # params, so that a new worker count does not segment every CT again
