@@ -11,8 +11,18 @@ rule evaluate:
     output:
         cases=out("evaluation", "cases.csv"),
         scans=out("evaluation", "scans.csv"),
-        summary=out("evaluation", "summary.csv"),
-        html=out("evaluation", "evaluation.html"),
+        summary=report(
+            out("evaluation", "summary.csv"),
+            caption="../report/evaluation_summary.rst",
+            category="Evaluation",
+            labels={"page": "summary"},
+        ),
+        html=report(
+            out("evaluation", "evaluation.html"),
+            caption="../report/evaluation.rst",
+            category="Evaluation",
+            labels={"page": "evaluation"},
+        ),
     log:
         log("evaluate"),
     benchmark:

@@ -40,8 +40,18 @@ rule cohort:
         metrics=all_metrics,
         status=all_status,
     output:
-        csv=out("cohort.csv"),
-        failures=out("failures.tsv"),
+        csv=report(
+            out("cohort.csv"),
+            caption="../report/cohort.rst",
+            category="Cohort",
+            labels={"page": "cohort table"},
+        ),
+        failures=report(
+            out("failures.tsv"),
+            caption="../report/failures.rst",
+            category="Cohort",
+            labels={"page": "failed scans"},
+        ),
     log:
         log("cohort"),
     benchmark:
