@@ -44,13 +44,13 @@ rule cohort:
             out("cohort.csv"),
             caption="../report/cohort.rst",
             category="Cohort",
-            labels={"page": "cohort table"},
+            labels={"page": "cohort table (CSV)"},
         ),
         failures=report(
             out("failures.tsv"),
             caption="../report/failures.rst",
             category="Cohort",
-            labels={"page": "failed scans"},
+            labels={"page": "failed scans (TSV)"},
         ),
     log:
         log("cohort"),

@@ -63,3 +63,26 @@ rule cohort_overview:
     shell:
         "lungtrack overview {input.cohort} --tracking {params.tracking} --regions-csv {output.regions}"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume} --out {output.html} > {log} 2>&1"
+
+
+rule cohort_tables:
+    input:
+        cohort=out("cohort.csv"),
+        failures=out("failures.tsv"),
+    output:
+        html=report(
+            out("reports", "cohort_table.html"),
+            caption="../report/cohort_table.rst",
+            category="Cohort",
+            labels={"page": "cohort table"},
+        ),
+    log:
+        log("cohort_tables"),
+    benchmark:
+        bench("cohort_tables")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
+    shell:
+        "lungtrack table {input.cohort} {input.failures} --title 'Cohort table' --out {output.html} > {log} 2>&1"
