@@ -100,7 +100,8 @@ def test_report_holds_every_result(report_dir):
     results, unpacked = report_dir
     names = {p.name for p in unpacked.rglob("*") if p.is_file()}
     patients = pd.read_csv(results / "cohort.csv")["patient_id"].unique()
-    expected = {"cohort.csv", "failures.tsv", "index.html", "cohort_regions.csv", "evaluation.html", "summary.csv"}
+    expected = {"cohort.csv", "failures.tsv", "cohort_table.html", "index.html", "cohort_regions.csv",
+                "evaluation.html", "summary.csv"}
     assert expected | {f"{pid}.html" for pid in patients} <= names
     (index,) = unpacked.glob("*/report.html")
     html = index.read_text()
@@ -120,3 +121,9 @@ def test_report_opens_in_chromium(report_dir, browser):  # noqa: F811 - the fixt
         assert category in text, text[:2000]
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+    # the cohort table as the report shows it: one table row per row of cohort.csv
+    (page,) = unpacked.rglob("cohort_table.html")
+    browser.get(page.resolve().as_uri())
+    rows = browser.find_elements("css selector", "#cohort table.data tbody tr")
+    table = pd.read_csv(results / "cohort.csv", dtype=str)
+    assert [r.find_element("tag name", "td").text for r in rows] == list(table["patient_id"])
