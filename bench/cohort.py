@@ -53,7 +53,7 @@ def run_workflow(work: Path, executor: str, dicom: Path, cores: int) -> dict:
     rundir.mkdir()
     (rundir / "config.yaml").write_text(yaml.safe_dump({"dicom_dir": str(dicom), "results_dir": str(results)}))
     env_path = f"PATH={Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
-    cmd = ["env", env_path, sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+    cmd = ["env", env_path, sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
            "--directory", str(rundir), *PROFILE_ARGS[executor], "--cores", str(cores)]
     start = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True)

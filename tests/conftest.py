@@ -42,6 +42,6 @@ def snakemake_cmd():
         (workdir / "config.yaml").write_text(yaml.safe_dump(config))
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         return ["env", f"PATH={path}", sys.executable, "-m", "snakemake",
-                "--snakefile", str(REPO / "workflow" / "Snakefile"), "--directory", str(workdir), *args]
+                "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
 
     return build

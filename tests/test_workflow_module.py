@@ -58,7 +58,7 @@ def _demo_config(repo_root, workdir, patients, timepoints):
 
 def test_dry_run_without_lungtrack_installed(repo_root, tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(_demo_config(repo_root, tmp_path, 1, 1)))
-    snakefile = repo_root / "workflow" / "Snakefile"
+    snakefile = repo_root / "Snakefile"
     res = _snakemake_without_lungtrack(tmp_path, "--snakefile", str(snakefile), "-n", "--cores", "1")
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     assert "demo_cohort" in res.stdout and "inventory" in res.stdout
@@ -66,13 +66,13 @@ def test_dry_run_without_lungtrack_installed(repo_root, tmp_path):
 
 def test_dry_run_without_lungtrack_names_what_is_missing(repo_root, tmp_path):
     # a Snakefile without the package beside it (a copy elsewhere): one clear line, not a traceback
-    copy = tmp_path / "wf" / "workflow" / "Snakefile"
+    copy = tmp_path / "wf" / "Snakefile"
     copy.parent.mkdir(parents=True)
-    copy.write_text((repo_root / "workflow" / "Snakefile").read_text())
+    copy.write_text((repo_root / "Snakefile").read_text())
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(_demo_config(repo_root, tmp_path, 1, 1)))
     res = _snakemake_without_lungtrack(tmp_path, "--snakefile", str(copy), "-n")
     assert res.returncode != 0
-    assert "lungtrack is not importable and not beside the workflow folder" in res.stdout + res.stderr
+    assert "lungtrack is not importable and not beside the Snakefile" in res.stdout + res.stderr
 
 
 @pytest.mark.slow
@@ -94,7 +94,7 @@ rule all:
 
 module lungtrack:
     snakefile:
-        "{repo_root / "workflow" / "Snakefile"}"
+        "{repo_root / "Snakefile"}"
     config:
         config
 

@@ -1,5 +1,5 @@
 # lungtrack: serial chest CT -> lung and lesion volumes, POI, tracking and reports.
-# The rules live by stage in rules/; common.smk validates config and reads the case table.
+# The rules live by stage in workflow/rules/; common.smk validates config and reads the case table.
 import os
 import sys
 
@@ -9,26 +9,26 @@ try:
     import lungtrack
 except ImportError:
     # a snakemake without lungtrack (--sdm conda: the rules' environments install it): the package
-    # beside the workflow folder; what the workflow imports while it is read needs no more than snakemake
-    sys.path.insert(0, os.path.dirname(str(workflow.current_basedir)))
+    # beside this Snakefile; what the workflow imports while it is read needs no more than snakemake
+    sys.path.insert(0, str(workflow.current_basedir))
     try:
         import lungtrack
     except ImportError:
         raise WorkflowError(
-            f"lungtrack is not importable and not beside the workflow folder {workflow.current_basedir}: "
+            f"lungtrack is not importable and not beside the Snakefile in {workflow.current_basedir}: "
             "install it where snakemake runs (pip install lungtrack from this workflow's repository)"
         ) from None
 from lungtrack.measure.analysed import nothing_analysed
 
 # What the rules' conda environments (envs/*.yaml) install lungtrack from: this workflow's own source,
 # unless the caller names another (a pip requirement, e.g. a git URL at this version).
-os.environ.setdefault("LUNGTRACK_SOURCE", os.path.dirname(str(workflow.current_basedir)))
+os.environ.setdefault("LUNGTRACK_SOURCE", str(workflow.current_basedir))
 
 
 configfile: "config.yaml"
 
 
-include: "rules/common.smk"
+include: "workflow/rules/common.smk"
 
 
 # every rule also has its conda environment (envs/); with --sdm apptainer they all run in this image
@@ -36,18 +36,18 @@ include: "rules/common.smk"
 container: config["container"]
 
 
-include: "rules/demo.smk"
-include: "rules/ingest.smk"
-include: "rules/segment.smk"
-include: "rules/train.smk"
-include: "rules/measure.smk"
-include: "rules/track.smk"
-include: "rules/report.smk"
-include: "rules/evaluate.smk"
-include: "rules/export.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/segment.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/measure.smk"
+include: "workflow/rules/track.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/export.smk"
 
 
-report: "report/workflow.rst"
+report: "workflow/report/workflow.rst"
 
 
 rule all:
