@@ -1,13 +1,18 @@
-# Config validation, the case table, the one path builder every rule uses and the config's flags.
+# Config validation, the case table, the one path builder every rule uses, and the input and
+# parameter functions of every rule (the rule files hold rules only). What is imported from lungtrack
+# here needs only the standard library and snakemake's own dependencies (yaml, jsonschema).
 import csv
 import os
+import shlex
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 from lungtrack import workflow_options
 from lungtrack.config_checks import config_problems
+from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import read_status
 from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
@@ -15,7 +20,7 @@ from lungtrack.workflow_config import typed_config
 # the schema lives in the package (lungtrack/schemas/), so that the CLI takes its defaults from it too
 config.update(typed_config(dict(config), schema()))
 if config_problems(config):
-    raise WorkflowError("config: " + "; ".join(config_problems(config)))
+    raise WorkflowError(f"config: {'; '.join(config_problems(config))}")
 validate(config, str(SCHEMA_PATH))
 
 RESULTS = Path(config["results_dir"])
@@ -23,9 +28,12 @@ DICOM_DIR = Path(config["dicom_dir"])
 DEMO_DIR = Path(config["demo"]["dir"])
 IS_DEMO = DICOM_DIR.resolve() == (DEMO_DIR / "dicom").resolve()
 if not config["ingest"]["samples"] and RESULTS.resolve().is_relative_to(DICOM_DIR.resolve()):
-    raise WorkflowError(f"results_dir {RESULTS} lies inside dicom_dir {DICOM_DIR}: the inventory would read "
-                        "the results as input on every run; choose a results_dir outside dicom_dir")
+    raise WorkflowError(
+        f"results_dir {RESULTS} lies inside dicom_dir {DICOM_DIR}: the inventory would read "
+        "the results as input on every run; choose a results_dir outside dicom_dir"
+    )
 REFERENCE_DIR = config["reference_dir"] or (str(DEMO_DIR / "truth") if IS_DEMO else None)
+
 
 wildcard_constraints:
     patient="[A-Za-z0-9._-]+",
@@ -73,7 +81,7 @@ def cases():
 
 def step_status(step):
     """Status file of a per-case step after check_series (ok, or failed with the reason; see rule measure)."""
-    return out("status", "{patient}", "{timepoint}." + step + ".json")
+    return out("status", "{patient}", f"{{timepoint}}.{step}.json")
 
 
 def status_path(case):
@@ -131,18 +139,21 @@ def patient_reports(wildcards):
     return [out("reports", f"{patient}.html") for patient in analysed_patients()]
 
 
-def reference_args(wildcards):
-    """--ref-lungs/--ref-lesions arguments of a case where reference masks exist, else ''."""
-    if not REFERENCE_DIR:
-        return ""
-    folder = Path(REFERENCE_DIR) / wildcards.patient / wildcards.timepoint.split("_")[0]
-    lungs, lesions = folder / "lungs.nii.gz", folder / "lesions.nii.gz"
-    args = []
-    if lungs.exists():
-        args.append(f"--ref-lungs {lungs}")
-    if lesions.exists():
-        args.append(f"--ref-lesions {lesions}")
-    return " ".join(args)
+def reference_mask(name):
+    """Input function: the case's reference mask ``name`` (lungs, lesions) as a list; [] when none."""
+
+    def mask(wildcards):
+        if not REFERENCE_DIR:
+            return []
+        path = Path(REFERENCE_DIR, wildcards.patient, wildcards.timepoint.split("_")[0], f"{name}.nii.gz")
+        return [str(path)] if path.exists() else []
+
+    return mask
+
+
+def reference_args(wildcards, input):
+    """--ref-lungs/--ref-lesions arguments of the case's reference masks (inputs ref_lungs, ref_lesions)."""
+    return " ".join(f"--ref-{name} {input[f'ref_{name}'][0]}" for name in ("lungs", "lesions") if input[f"ref_{name}"])
 
 
 def lobes_dir():
@@ -157,3 +168,137 @@ def lobe_map(patient, timepoint):
     path = Path(lobes_dir()) / patient / f"{timepoint}_lobes.nii.gz"
     made_here = NNUNET_LOBES and not config["tracking"]["lobes_dir"]
     return [str(path)] if made_here or path.exists() else []
+
+
+# --- ingest
+
+INGEST = config["ingest"]
+SAMPLES = INGEST["samples"]
+
+
+def case_row(wildcards):
+    for c in cases():
+        if c["patient_id"] == wildcards.patient and c["timepoint"] == wildcards.timepoint:
+            return c
+    raise ValueError(f"no case {wildcards.patient}/{wildcards.timepoint} in the inventory")
+
+
+def convert_source(wildcards):
+    """The NIfTI volume of the case (sample sheet), or the files of its chosen DICOM series."""
+    case = case_row(wildcards)
+    if SAMPLES:
+        return shlex.quote(case["path"])
+    files = out("ingest", "files.tsv")
+    return (
+        f"--files {shlex.quote(files)} --root {shlex.quote(str(DICOM_DIR))} --series={shlex.quote(case['series_uid'])}"
+    )
+
+
+# What check_series and convert both read: the inventory (ancient, see above) and the case's series.
+SERIES_INPUT = dict(
+    inventory=ancient(out("ingest", "inventory.tsv")),
+    files=ancient(out("ingest", "files.tsv")),
+    cases=ancient(out("ingest", "cases.tsv")),
+    volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
+)
+SERIES_PARAMS = dict(source=convert_source, options=cli_options("convert"))
+
+
+# --- nnU-Net models and training
+
+NNUNET = config["nnunet"]
+TRAINING = config["training"]
+NNUNET_BACKEND = config["segmentation"]["backend"] == "nnunet"
+
+
+def nnunet_model():
+    """The model folder that segmentation reads: a preset's folder in its weights folder, else nnunet.model."""
+    if not (NNUNET_BACKEND and NNUNET["preset"]):
+        return NNUNET["model"]
+    from lungtrack.errors import InputError
+    from lungtrack.segment.nnunet.presets import preset_folder  # needs lungtrack's dependencies
+
+    try:
+        return str(preset_folder(NNUNET["preset"], NNUNET["model"]))
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+NNUNET_MODEL = nnunet_model()
+# Whether the model gives lobes (decided when the workflow is read): masks/<p>/<tp>_lobes.nii.gz then.
+NNUNET_LOBES = False
+if NNUNET_BACKEND:
+    from lungtrack.segment.nnunet import gives_lobes  # needs lungtrack's dependencies
+
+    NNUNET_LOBES = gives_lobes(NNUNET_MODEL, NNUNET["labels"], NNUNET["preset"])
+
+
+def training_inputs(wildcards):
+    """The labelled case folders of the training section (none for the phantom cohort)."""
+    return [TRAINING[k] for k in ("images", "lungs", "lesions") if TRAINING[k]]
+
+
+def nnunet_model_files(wildcards):
+    """The files of nnunet.model (its preset's folder with a preset) and nnunet.lesion_model that a
+    prediction reads (tracked as its inputs).
+
+    None with the threshold backend. Stops the run, naming the key and the path, when a model folder
+    does not exist (rule all asks first, so that a run stops before the inventory).
+    """
+    if not NNUNET_BACKEND:
+        return []
+    files = []
+    for key, folder in (("model", NNUNET_MODEL), ("lesion_model", NNUNET["lesion_model"])):
+        if folder is None:
+            continue
+        if not Path(folder).is_dir():
+            raise WorkflowError(
+                f"nnunet.{key}: model folder {folder} does not exist; correct the path, "
+                "or train a model there with `snakemake train`"
+            )
+        files += sorted(
+            str(p) for name in ("checkpoint_final.pth", "dataset.json", "plans.json") for p in Path(folder).rglob(name)
+        )
+    return files
+
+
+# --- measure
+
+SEGMENT_STEPS = (
+    ["segment_nnunet"] if config["segmentation"]["backend"] == "nnunet" else ["segment_lungs", "segment_lesions"]
+)
+
+
+# --- evaluate
+
+
+def evaluation_inputs(kind):
+    """Input function: the per-case files of ``kind`` (images, lung masks, lesion masks) of every case."""
+    layout = {
+        "images": ("images", "{timepoint}.nii.gz"),
+        "lungs": ("masks", "{timepoint}_lungs.nii.gz"),
+        "lesions": ("masks", "{timepoint}_lesions.nii.gz"),
+    }
+    folder, name = layout[kind]
+    return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in ok_cases()]
+
+
+# --- DICOM export
+
+EXPORT = config["export"]
+if EXPORT["dicom"] and SAMPLES:
+    logger.info("export.dicom: the inputs are NIfTI volumes of ingest.samples, not DICOM; no DICOM SEG/SR written")
+
+
+def dicom_exports(wildcards):
+    """SEG and SR of every analysed case, when export.dicom is on and the inputs are DICOM."""
+    if not EXPORT["dicom"] or SAMPLES:
+        return []
+    return [out("dicom", c["patient_id"], f"{c['timepoint']}_{kind}.dcm") for c in ok_cases() for kind in ("seg", "sr")]
+
+
+def previous_metrics(wildcards):
+    """Metrics of the patient's previous analysed scan (cases are in date order), [] at baseline."""
+    timepoints = [c["timepoint"] for c in patient_cases(wildcards)]
+    index = timepoints.index(wildcards.timepoint)
+    return [out("metrics", wildcards.patient, f"{timepoints[index - 1]}.json")] if index > 0 else []

@@ -6,11 +6,14 @@ if IS_DEMO:
         output:
             dicom=directory(str(DEMO_DIR / "dicom")),
             truth=directory(str(DEMO_DIR / "truth")),
-        params:
-            options=cli_options("phantom"),
         log:
             log("demo_cohort"),
         benchmark:
             bench("demo_cohort")
+        conda:
+            "../../envs/core.yaml"
+        params:
+            options=cli_options("phantom"),
+            folder=lambda wildcards, output: Path(output.dicom).parent,
         shell:
-            "lungtrack phantom {DEMO_DIR} {params.options} > {log} 2>&1"
+            "lungtrack phantom {params.folder:q} {params.options} > {log} 2>&1"

@@ -1,17 +1,6 @@
 # Evaluation against reference masks and scan labels: `snakemake evaluate`.
 
 
-def evaluation_inputs(kind):
-    """Input function: the per-case files of ``kind`` (images, lung masks, lesion masks) of every case."""
-    layout = {
-        "images": ("images", "{timepoint}.nii.gz"),
-        "lungs": ("masks", "{timepoint}_lungs.nii.gz"),
-        "lesions": ("masks", "{timepoint}_lesions.nii.gz"),
-    }
-    folder, name = layout[kind]
-    return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in ok_cases()]
-
-
 rule evaluate:
     input:
         metrics=all_metrics,
@@ -22,16 +11,27 @@ rule evaluate:
     output:
         cases=out("evaluation", "cases.csv"),
         scans=out("evaluation", "scans.csv"),
-        summary=out("evaluation", "summary.csv"),
-        html=out("evaluation", "evaluation.html"),
-    params:
-        options=cli_options("evaluate"),
-        reference=f"--reference-dir {shlex.quote(REFERENCE_DIR)}" if REFERENCE_DIR else "",
-        out_dir=out("evaluation"),
+        summary=report(
+            out("evaluation", "summary.csv"),
+            caption="../report/evaluation_summary.rst",
+            category="Evaluation",
+            labels={"page": "summary"},
+        ),
+        html=report(
+            out("evaluation", "evaluation.html"),
+            caption="../report/evaluation.rst",
+            category="Evaluation",
+            labels={"page": "evaluation"},
+        ),
     log:
         log("evaluate"),
     benchmark:
         bench("evaluate")
+    conda:
+        "../../envs/core.yaml"
+    params:
+        options=cli_options("evaluate"),
+        reference=f"--reference-dir {shlex.quote(REFERENCE_DIR)}" if REFERENCE_DIR else "",
+        out_dir=lambda wildcards, output: Path(output.html).parent,
     shell:
-        "lungtrack evaluate {input.metrics} {params.options} {params.reference} --out-dir {params.out_dir}"
-        " > {log} 2>&1"
+        "lungtrack evaluate {input.metrics} {params.options} {params.reference} --out-dir {params.out_dir:q} > {log} 2>&1"

@@ -13,12 +13,16 @@ rule patient_report:
             category="Patients",
             labels={"patient": "{patient}"},
         ),
-    params:
-        options=cli_options("report"),
-    group:
-        "patient"
     log:
         log("patient_report", "{patient}"),
+    benchmark:
+        bench("patient_report", "{patient}")
+    group:
+        "patient"
+    conda:
+        "../../envs/core.yaml"
+    params:
+        options=cli_options("report"),
     shell:
         "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
         " {params.options} --status {input.status} --out {output.html} > {log} 2>&1"
@@ -41,13 +45,40 @@ rule cohort_overview:
             category="Cohort",
             labels={"page": "regional measures"},
         ),
+    log:
+        log("cohort_overview"),
+    benchmark:
+        bench("cohort_overview")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
     params:
         tracking=lambda wildcards, input: [f"{folder}/tracking.json" for folder in input.tracking],
         options=cli_options("overview"),
-    group:
-        "cohort"
-    log:
-        log("cohort_overview"),
     shell:
         "lungtrack overview {input.cohort} --tracking {params.tracking} --regions-csv {output.regions}"
         " {params.options} --out {output.html} > {log} 2>&1"
+
+
+rule cohort_tables:
+    input:
+        cohort=out("cohort.csv"),
+        failures=out("failures.tsv"),
+    output:
+        html=report(
+            out("reports", "cohort_table.html"),
+            caption="../report/cohort_table.rst",
+            category="Cohort",
+            labels={"page": "cohort table"},
+        ),
+    log:
+        log("cohort_tables"),
+    benchmark:
+        bench("cohort_tables")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
+    shell:
+        "lungtrack table {input.cohort} {input.failures} --title 'Cohort table' --out {output.html} > {log} 2>&1"
