@@ -8,7 +8,7 @@ from scipy import ndimage
 from sklearn.metrics import f1_score, jaccard_score
 
 from lungtrack.evaluate.cases import compare_masks, label_masks
-from lungtrack.evaluate.overlap import dice, iou
+from lungtrack.measure.overlap import dice, iou
 from lungtrack.evaluate.surface import (
     SurfaceDistances,
     boundary,

@@ -11,8 +11,8 @@ from lungtrack.errors import InputError
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.report import data, figures, render
 from lungtrack.settings import default
-from lungtrack.track.change import change_calls, interval_records
-from lungtrack.track.regions import LOBES
+from lungtrack.measure.change import change_calls, interval_records
+from lungtrack.measure.regions import LOBES
 
 #: Lesion table columns (tracking key -> title).
 _LESION_COLUMNS = {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import SimpleITK as sitk
 
-from lungtrack.evaluate.overlap import dice
+from lungtrack.measure.overlap import dice
 from lungtrack.track.registration import register_lungs
 
 #: Voxel size (mm) of the fit at each level, coarse to fine (per axis, never finer than the scan).

@@ -25,7 +25,7 @@ from lungtrack.segment.orientation import to_canonical
 from lungtrack.settings import default
 from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
-from lungtrack.track.regions import ZONES, lobe_measures, zone_measures
+from lungtrack.measure.regions import ZONES, lobe_measures, zone_measures
 from lungtrack.track.registration import identity, lung_dice, warp_image, warp_labels, write_transform
 
 log = logging.getLogger("lungtrack.track")

@@ -9,7 +9,7 @@ as ``sitk.Resample(follow_up, baseline, transform)`` expects.
 
 import SimpleITK as sitk
 
-from lungtrack.evaluate.overlap import dice
+from lungtrack.measure.overlap import dice
 from lungtrack.io.atomic import atomic_path
 
 METHODS = ("rigid", "affine", "bspline")
