@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from lungtrack.ingest.privacy import path_safe, patient_key, pseudonym
+from lungtrack.ingest.privacy import patient_key, pseudonym
+from lungtrack.io.names import path_safe
 from lungtrack.ingest.writer import axial_positions, write_series
 
 SECRETS = {

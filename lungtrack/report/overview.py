@@ -6,7 +6,7 @@ import pandas as pd
 
 from lungtrack import __version__
 from lungtrack.errors import InputError
-from lungtrack.ingest.privacy import path_safe
+from lungtrack.io.names import path_safe
 from lungtrack.measure.qc import WARN
 from lungtrack.report import figures, render
 from lungtrack.settings import default
