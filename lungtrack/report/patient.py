@@ -8,6 +8,7 @@ import pandas as pd
 
 from lungtrack import __version__
 from lungtrack.errors import InputError
+from lungtrack.measure.patient import patient_table, read_patient
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.report import data, figures, render
 from lungtrack.settings import default
@@ -87,8 +88,8 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None,
     as are the metrics records whose status is failed and the QC warnings of the analysed scans.
     Failed scans are left out of every table, figure and change call.
     """
-    every = data.read_patient(list(metrics_paths), patient_id)
-    table, records = data.patient_table(every)
+    every = read_patient(list(metrics_paths), patient_id)
+    table, records = patient_table(every)
     calls = change_calls(table, min_poi_pp, min_volume_pct)
     intervals = interval_records(table, calls)
     failures = list(failures) + [o for o in map(case_outcome, every) if o["status"] == "failed"]

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path, write_text
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
-from lungtrack.report.data import load_patient
+from lungtrack.measure.patient import load_patient
 from lungtrack.report.slices import crop_box, slice_png
 from lungtrack.segment.orientation import to_canonical
 from lungtrack.settings import default
