@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from lungtrack.ingest.privacy import patient_key, pseudonym
-from lungtrack.io.names import path_safe
 from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.io.names import path_safe
 
 SECRETS = {
     "PatientName": "Doe^Jane Quintessa",

@@ -14,10 +14,10 @@ from lungtrack.export import source
 from lungtrack.export.sr import measurement_report
 from lungtrack.io.atomic import atomic_path
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
-from lungtrack.segment.orientation import to_canonical
-from lungtrack.settings import default
 from lungtrack.measure.change import call_interval, volume_change_pct
 from lungtrack.measure.regions import lobe_measures, zone_measures
+from lungtrack.segment.orientation import to_canonical
+from lungtrack.settings import default
 
 log = logging.getLogger("lungtrack.export")
 

@@ -7,9 +7,9 @@ import pandas as pd
 
 from lungtrack.errors import InputError
 from lungtrack.ingest.status import FAILURE_COLUMNS
+from lungtrack.measure.change import change_calls
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.settings import default
-from lungtrack.measure.change import change_calls
 
 #: Columns every cohort.csv starts with, in this order (volumes mL, POI %).
 BASE_COLUMNS = [

@@ -7,14 +7,14 @@ import numpy as np
 import SimpleITK as sitk
 
 from lungtrack.errors import InputError
-from lungtrack.measure.overlap import dice
-from lungtrack.measure.reference import load_reference
 from lungtrack.io.images import array_like, read_image, same_grid, voxel_volume_ml
 from lungtrack.measure.outcome import qc_outcome
+from lungtrack.measure.overlap import dice
 from lungtrack.measure.qc import scan_qc
+from lungtrack.measure.reference import load_reference
+from lungtrack.measure.regions import lobe_measures
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
 from lungtrack.segment.orientation import spacing_zyx, to_canonical
-from lungtrack.measure.regions import lobe_measures
 
 
 def _label_array(path, image: sitk.Image) -> np.ndarray:

@@ -15,8 +15,8 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from lungtrack.settings import default
 from lungtrack.measure.regions import LUNGS, lung_extents, zone_of
+from lungtrack.settings import default
 
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:

@@ -9,8 +9,9 @@ as ``sitk.Resample(follow_up, baseline, transform)`` expects.
 
 import SimpleITK as sitk
 
-from lungtrack.measure.overlap import dice
+from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path
+from lungtrack.measure.overlap import dice
 
 METHODS = ("rigid", "affine", "bspline")
 #: Grid spacing (mm) of the distance images the registration compares.
@@ -110,6 +111,14 @@ def write_transform(transform: sitk.Transform, path) -> None:
     """Save a transform (ITK .tfm / .h5) so that the follow-up can be resampled again later."""
     with atomic_path(path) as tmp:
         sitk.WriteTransform(transform, str(tmp))
+
+
+def read_transform(path) -> sitk.Transform:
+    """A transform saved by :func:`write_transform`; raises :class:`InputError` naming the file if unreadable."""
+    try:
+        return sitk.ReadTransform(str(path))
+    except RuntimeError as exc:
+        raise InputError(path, f"not a readable transform ({str(exc).strip().splitlines()[-1]})") from None
 
 
 def identity() -> sitk.Transform:
