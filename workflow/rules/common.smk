@@ -130,6 +130,18 @@ def patient_metrics(wildcards):
     return [out("metrics", c["patient_id"], f"{c['timepoint']}.json") for c in patient_cases(wildcards)]
 
 
+def patient_scans(kind):
+    """Input function: the patient's analysed CTs (kind "image") or masks ("lungs", "lesions"), as the metrics name them."""
+    folder, name = {
+        "image": ("images", "{}.nii.gz"),
+        "lungs": ("masks", "{}_lungs.nii.gz"),
+        "lesions": ("masks", "{}_lesions.nii.gz"),
+    }[kind]
+    return lambda wildcards: [
+        out(folder, wildcards.patient, name.format(c["timepoint"])) for c in patient_cases(wildcards)
+    ]
+
+
 def analysed_patients():
     """Patients with at least one analysed case (they get tracking and a report)."""
     return sorted({c["patient_id"] for c in ok_cases()})
