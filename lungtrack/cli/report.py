@@ -11,7 +11,7 @@ def add_arguments(parser):
                                                    "their paths locate the CT and masks the slices are drawn from")
     parser.add_argument("--patient-id", required=True, help="patient identifier shown in the report")
     parser.add_argument("--tracking", help="tracking.json of `lungtrack track` (adds zones, slices, lesion events; "
-                                                     "its transforms are read beside it)")
+                                                   "its transforms are read beside it)")
     parser.add_argument("--status", nargs="*", default=[], metavar="STATUS",
                         help="case status files of the patient's scans (`lungtrack convert --check`); "
                              "the failed ones are listed with their reason")
