@@ -20,7 +20,7 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
-from lungtrack.segment.morphology import dilate, opening, remove_small
+from lungtrack.segment.morphology import bounding_box, dilate, opening, remove_small
 from lungtrack.segment.orientation import from_canonical, to_canonical
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,12 @@ def segment_lesions_threshold(
     - ``smooth_mm`` (mm): in-plane Gaussian applied before the thresholds.
     ``lungs`` must be on ``image``'s grid (as written by ``segment_lungs``).
     """
-    canonical, hu, spacing = canonical_hu(image, smooth_mm)
-    lung = sitk.GetArrayFromImage(to_canonical(lungs)) > 0
+    lung_full = sitk.GetArrayViewFromImage(to_canonical(lungs)) > 0
+    # every mask below lies inside the lung: work on its bounding box (one voxel of margin for the
+    # boundary layer), which gives the same labels as the whole volume at a fraction of the memory
+    box = bounding_box(lung_full, (1, 1, 1)) if lung_full.any() else None
+    canonical, hu, spacing = canonical_hu(image, smooth_mm, box)
+    lung = lung_full[box] if box else lung_full
     ggo_hu = max(ggo_hu, min(aerated_lung_hu(hu[lung]) + ggo_margin_hu, ggo_max_hu))
     in_range = lung & (hu >= ggo_hu) & (hu <= max_hu)
     # voxels touching the outside of the lung are partial volume with the wall, the mediastinum or
@@ -87,9 +91,10 @@ def segment_lesions_threshold(
     edge = ndi.binary_dilation(lesion, _FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
     consolidation = (consolidation & lesion) | (edge & dense & ndi.binary_dilation(consolidation & lesion, _FACES))
     lesion |= edge
-    labels = np.zeros(hu.shape, dtype=np.uint8)
-    labels[lesion] = GGO
-    labels[consolidation] = CONSOLIDATION
+    labels = np.zeros(lung_full.shape, dtype=np.uint8)
+    inside = labels[box] if box else labels  # a view: writing it writes the whole volume's labels
+    inside[lesion] = GGO
+    inside[consolidation] = CONSOLIDATION
     ml = float(np.prod(spacing)) / 1000.0
     log.info(
         "lesions (GGO from %.0f HU): GGO %.1f mL, consolidation %.1f mL in %.0f mL of lung",

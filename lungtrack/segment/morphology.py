@@ -2,8 +2,9 @@
 
 Every radius is in mm and every ``spacing`` is the voxel size as a (z, y, x) tuple in mm, so the
 same call means the same physical operation at 0.6 mm or at 5 mm voxels. Dilation and erosion are
-exact Euclidean (ball) operations computed from a distance map (SimpleITK's Maurer transform),
-which costs the same for any radius; work is cropped to the mask's bounding box.
+exact Euclidean (ball) operations computed from a distance map (SimpleITK's Maurer transform,
+multi-threaded), which costs the same for any radius; work is cropped to the mask's bounding box,
+and the float32 distance map is thresholded in place (through a view), never copied.
 """
 
 import numpy as np
@@ -12,19 +13,15 @@ from scipy import ndimage as ndi
 
 
 def _image(mask: np.ndarray, spacing) -> sitk.Image:
-    image = sitk.GetImageFromArray(mask.astype(np.uint8))
+    image = sitk.GetImageFromArray(mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8))
     image.SetSpacing(tuple(float(s) for s in spacing[::-1]))
     return image
 
 
-def distance_outside(mask: np.ndarray, spacing) -> np.ndarray:
-    """Distance in mm from each voxel outside ``mask`` to the nearest mask voxel (0 inside)."""
-    if not mask.any():
-        return np.full(mask.shape, np.inf, dtype=np.float32)
-    dist = sitk.SignedMaurerDistanceMap(
-        _image(mask, spacing), insideIsPositive=True, squaredDistance=False, useImageSpacing=True
-    )
-    return np.maximum(-sitk.GetArrayFromImage(dist), 0).astype(np.float32)
+def _signed_distance(mask: np.ndarray, spacing) -> sitk.Image:
+    """Signed distance map (float32 image, mm): >= 0 inside ``mask``, minus the distance to it outside."""
+    return sitk.SignedMaurerDistanceMap(_image(mask, spacing), insideIsPositive=True, squaredDistance=False,
+                                        useImageSpacing=True)
 
 
 def bounding_box(mask: np.ndarray, margin):
@@ -42,7 +39,8 @@ def dilate(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
         return mask.astype(bool) | out
     margin = [int(np.ceil(radius_mm / s)) + 1 for s in spacing]
     box = bounding_box(mask, margin)
-    out[box] = distance_outside(mask[box], spacing) <= radius_mm
+    distance = _signed_distance(mask[box], spacing)
+    out[box] = sitk.GetArrayViewFromImage(distance) >= -radius_mm  # within radius_mm of the mask
     return out
 
 
@@ -53,7 +51,8 @@ def erode(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
         return mask.astype(bool) | out
     box = bounding_box(mask, [1, 1, 1])
     inner = mask[box].astype(bool)
-    out[box] = inner & (distance_outside(~inner, spacing) > radius_mm)
+    distance = _signed_distance(~inner, spacing)
+    out[box] = inner & (sitk.GetArrayViewFromImage(distance) < -radius_mm)  # farther than radius_mm from ~inner
     return out
 
 
@@ -67,8 +66,10 @@ def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.nd
 
     Returns (labels as int32 (z, y, x), voxel counts per label with counts[0] = background).
     """
-    image = sitk.ConnectedComponent(sitk.GetImageFromArray(mask.astype(np.uint8)), full_connectivity)
-    labels = sitk.GetArrayFromImage(sitk.RelabelComponent(image, sortByObjectSize=True)).astype(np.int32)
+    image = sitk.ConnectedComponent(sitk.GetImageFromArray(mask.view(np.uint8) if mask.dtype == bool else
+                                                           mask.astype(np.uint8)), full_connectivity)
+    # uint32 labels (fewer than 2**31 of them) reinterpreted as int32 without a copy
+    labels = sitk.GetArrayFromImage(sitk.RelabelComponent(image, sortByObjectSize=True)).view(np.int32)
     return labels, np.bincount(labels.ravel())
 
 
