@@ -10,6 +10,7 @@ from snakemake.utils import validate
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest.status import read_status
 from lungtrack.workflow_config import typed_config
+from lungtrack.workflow_resources import image_mem_mb, series_mem_mb
 
 with open(workflow.source_path("../schemas/config.schema.yaml")) as f:
     config.update(typed_config(dict(config), yaml.safe_load(f)))
@@ -148,3 +149,19 @@ def lobe_map(patient, timepoint):
     path = Path(lobes_dir()) / patient / f"{timepoint}_lobes.nii.gz"
     made_here = NNUNET_LOBES and not config["tracking"]["lobes_dir"]
     return [str(path)] if made_here or path.exists() else []
+
+
+def image_memory(step):
+    """resources: mem_mb of a job of `step` from the voxel count of its input image (read from the header)."""
+    return lambda wildcards, input: image_mem_mb(step, input.image)
+
+
+def series_memory(step):
+    """resources: mem_mb of check_series / convert from the case's slice count (a sample's volume: its header)."""
+
+    def mem_mb(wildcards, input):
+        if input.volume:
+            return image_mem_mb(step, input.volume[0])
+        return series_mem_mb(step, case_row(wildcards)["n_images"])
+
+    return mem_mb

@@ -1,0 +1,58 @@
+"""Memory (MB) that a per-case job needs, from the size of its CT.
+
+A job's peak memory grows with the voxel count of its CT: a fixed part (the Python process with
+NumPy, SciPy and SimpleITK loaded) plus a number of bytes per voxel of each step, measured on a
+512 x 512 x 304 phantom CT with ``bench/pipeline.py`` (the README's performance table). The rules ask
+for that estimate with a margin, so that a 700-slice CT gets what it needs on a cluster that
+enforces memory and a 100-slice one does not hold 4 GB.
+"""
+
+import errno
+import math
+from pathlib import Path
+
+import SimpleITK as sitk
+
+#: Peak memory of a step per million voxels of the CT (MB), measured (see the module doc).
+MB_PER_MEGAVOXEL = {
+    "check_series": 4.0,
+    "convert": 4.0,
+    "segment_lungs": 18.0,
+    "segment_lesions": 12.0,
+    "measure": 14.0,
+}
+BASE_MB = 300  # the process before any voxel is read (MB)
+MARGIN = 1.3  # asked for: the estimate times this
+#: In-plane matrix assumed for a DICOM series before it is read (rows x columns); 512 x 512 is the
+#: largest common CT matrix, so the estimate errs on the generous side.
+SERIES_MATRIX = 512 * 512
+
+
+def image_megavoxels(path) -> float:
+    """Voxel count of an image file in millions, from its header alone (the voxels are not read).
+
+    Raises FileNotFoundError naming ``path`` when it is not written yet (Snakemake then evaluates a
+    rule's resources again once its input exists).
+    """
+    if not Path(path).exists():
+        raise FileNotFoundError(errno.ENOENT, "not written yet", str(path))
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    reader.ReadImageInformation()
+    return math.prod(reader.GetSize()) / 1e6
+
+
+def mem_mb(step: str, megavoxels: float) -> int:
+    """Memory (MB) to ask for a job of ``step`` on a CT of ``megavoxels`` million voxels, rounded up to 100 MB."""
+    estimate = (BASE_MB + MB_PER_MEGAVOXEL[step] * megavoxels) * MARGIN
+    return int(math.ceil(estimate / 100.0) * 100)
+
+
+def image_mem_mb(step: str, path) -> int:
+    """:func:`mem_mb` of a job whose CT is the image file ``path``."""
+    return mem_mb(step, image_megavoxels(path))
+
+
+def series_mem_mb(step: str, n_images) -> int:
+    """:func:`mem_mb` of a job that reads a DICOM series of ``n_images`` slices (``SERIES_MATRIX`` each)."""
+    return mem_mb(step, int(n_images) * SERIES_MATRIX / 1e6)
