@@ -4,7 +4,9 @@ A job's peak memory grows with the voxel count of its CT: a fixed part (the Pyth
 NumPy, SciPy and SimpleITK loaded) plus a number of bytes per voxel of each step, measured on a
 512 x 512 x 304 phantom CT with ``bench/pipeline.py`` (the README's performance table). The rules ask
 for that estimate with a margin, so that a 700-slice CT gets what it needs on a cluster that
-enforces memory and a 100-slice one does not hold 4 GB.
+enforces memory and a 100-slice one does not hold 4 GB. The size must be known when a group job
+is submitted, before its convert step has written the CT: for DICOM it is the inventory's slice
+count times the largest common matrix (``SERIES_MATRIX``), for a sample sheet the volume's header.
 """
 
 import errno
@@ -26,6 +28,7 @@ MARGIN = 1.3  # asked for: the estimate times this
 #: In-plane matrix assumed for a DICOM series before it is read (rows x columns); 512 x 512 is the
 #: largest common CT matrix, so the estimate errs on the generous side.
 SERIES_MATRIX = 512 * 512
+UNKNOWN_SLICES = 700  # slices assumed when the inventory gives no count
 
 
 def image_megavoxels(path) -> float:
@@ -54,5 +57,7 @@ def image_mem_mb(step: str, path) -> int:
 
 
 def series_mem_mb(step: str, n_images) -> int:
-    """:func:`mem_mb` of a job that reads a DICOM series of ``n_images`` slices (``SERIES_MATRIX`` each)."""
-    return mem_mb(step, int(n_images) * SERIES_MATRIX / 1e6)
+    """:func:`mem_mb` of a job on a DICOM series of ``n_images`` slices (``SERIES_MATRIX`` each; a count that
+    is not a number, such as the empty one of a refused series, counts as ``UNKNOWN_SLICES``)."""
+    n = int(n_images) if str(n_images).strip().isdigit() else UNKNOWN_SLICES
+    return mem_mb(step, n * SERIES_MATRIX / 1e6)

@@ -151,17 +151,13 @@ def lobe_map(patient, timepoint):
     return [str(path)] if made_here or path.exists() else []
 
 
-def image_memory(step):
-    """resources: mem_mb of a job of `step` from the voxel count of its input image (read from the header)."""
-    return lambda wildcards, input: image_mem_mb(step, input.image)
 
+def case_memory(step):
+    """resources: mem_mb of a per-case job of `step` from its CT's size as known before any of the case's jobs
+    runs (a group job is sized when it is submitted): the series' slice count, or a sample's volume header."""
 
-def series_memory(step):
-    """resources: mem_mb of check_series / convert from the case's slice count (a sample's volume: its header)."""
-
-    def mem_mb(wildcards, input):
-        if input.volume:
-            return image_mem_mb(step, input.volume[0])
-        return series_mem_mb(step, case_row(wildcards)["n_images"])
+    def mem_mb(wildcards):
+        case = case_row(wildcards)
+        return image_mem_mb(step, case["path"]) if SAMPLES else series_mem_mb(step, case["n_images"])
 
     return mem_mb

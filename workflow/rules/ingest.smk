@@ -83,7 +83,7 @@ checkpoint check_series:
     params:
         **SERIES_PARAMS,
     resources:
-        mem_mb=series_memory("check_series"),
+        mem_mb=case_memory("check_series"),
         runtime=15,
     group:
         "check"
@@ -105,7 +105,7 @@ rule convert:
     params:
         **SERIES_PARAMS,
     resources:
-        mem_mb=series_memory("convert"),
+        mem_mb=case_memory("convert"),
         runtime=15,
     group:
         "case"

@@ -20,7 +20,7 @@ rule measure:
         reference=reference_args,
         lobes=lambda wc, input: f"--lobes {input.lobes}" if input.lobes else "",
     resources:
-        mem_mb=image_memory("measure"),
+        mem_mb=case_memory("measure"),
         runtime=10,
     group:
         "case"

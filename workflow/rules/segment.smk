@@ -12,7 +12,7 @@ rule segment_lungs:
     params:
         backend=config["segmentation"]["backend"],
     resources:
-        mem_mb=image_memory("segment_lungs"),
+        mem_mb=case_memory("segment_lungs"),
         runtime=30,
     group:
         "case"
@@ -35,7 +35,7 @@ rule segment_lesions:
     params:
         backend=config["segmentation"]["backend"],
     resources:
-        mem_mb=image_memory("segment_lesions"),
+        mem_mb=case_memory("segment_lesions"),
         runtime=30,
     group:
         "case"
