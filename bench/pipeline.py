@@ -138,7 +138,9 @@ def run_case(label: str, steps_now: list, steps_base: list | None, tree: Path | 
         row["now"] = run_step(command, None)
         row["same"] = same_outputs(step, now, base, tp) if base is not None else ""
         rows.append(row)
-        print(f"  {label} {step}: {row['now']['s']:.1f} s, {row['now']['mb']:.0f} MB", file=sys.stderr)
+        base_text = f" (baseline {row['base']['s']:.1f} s, {row['base']['mb']:.0f} MB; identical: {row['same'] or '-'})" \
+            if "base" in row else ""
+        print(f"  {label} {step}: {row['now']['s']:.1f} s, {row['now']['mb']:.0f} MB{base_text}", file=sys.stderr)
 
 
 def print_table(rows: list, floors: dict) -> None:
@@ -176,7 +178,8 @@ def main() -> int:
     parser.add_argument("--work", type=Path, help="work in this folder and keep it (a phantom there is reused)")
     parser.add_argument("--baseline", type=Path, help="another lungtrack tree to run side by side")
     parser.add_argument("--no-realct", action="store_true", help="skip ../shared's real CT")
-    parser.add_argument("--no-track", action="store_true", help="skip the track step")
+    parser.add_argument("--scans", type=int, choices=(1, 2), default=2,
+                        help="phantom scans to run: 2 (the table shows the first; both are tracked) or 1 (no track)")
     args = parser.parse_args()
     base_tree = args.baseline.resolve() if args.baseline else None
 
@@ -197,13 +200,13 @@ def main() -> int:
         folders = {"now": work / "now", "base": work / "base" if base_tree else None}
         for folder in filter(None, folders.values()):
             folder.mkdir(exist_ok=True)
-        for k, case in enumerate(cases):
+        for k, case in enumerate(cases[: args.scans]):
             tp = case["timepoint"]
             steps = {name: case_steps(case, f, dicom, ingest, None) if f else None for name, f in folders.items()}
             case_rows = rows if k == 0 else []  # the table shows the first CT; the second is for tracking
             run_case(label, steps["now"], steps["base"], base_tree, case_rows, tp, folders["now"], folders["base"])
         floors[label] = io_floor(folders["now"] / f"{cases[0]['timepoint']}.nii.gz", work)
-        if not args.no_track and len(cases) > 1:
+        if args.scans > 1:
             track = {name: ["track", "--patient-id", cases[0]["patient_id"], "--out-dir", str(f / "tracking"),
                             *[str(f / f"{c['timepoint']}.metrics.json") for c in cases]]
                      for name, f in folders.items() if f}

@@ -73,15 +73,25 @@ def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.nd
     return labels, np.bincount(labels.ravel())
 
 
+def _labels(mask: np.ndarray, full_connectivity: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Connected components in scan order (SciPy; no sorting): (int32 labels, voxel counts, [0] = background)."""
+    structure = ndi.generate_binary_structure(3, 3 if full_connectivity else 1)
+    labels, _ = ndi.label(mask, structure=structure)
+    return labels, np.bincount(labels.ravel())
+
+
 def largest_component(mask: np.ndarray) -> np.ndarray:
     """The largest 6-connected component of ``mask`` (empty mask stays empty)."""
-    labels, counts = components(mask)
-    return labels == 1 if len(counts) > 1 else np.zeros_like(mask, dtype=bool)
+    labels, counts = _labels(mask, full_connectivity=False)
+    if len(counts) < 2:
+        return np.zeros_like(mask, dtype=bool)
+    counts[0] = 0
+    return labels == int(np.argmax(counts))
 
 
 def remove_small(mask: np.ndarray, min_volume_mm3: float, spacing) -> np.ndarray:
     """Drop 26-connected components smaller than ``min_volume_mm3`` (mm³)."""
-    labels, counts = components(mask, full_connectivity=True)
+    labels, counts = _labels(mask, full_connectivity=True)
     keep = counts * float(np.prod(spacing)) >= min_volume_mm3
     keep[0] = False
     return keep[labels]
