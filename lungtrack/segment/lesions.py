@@ -20,8 +20,8 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
-from lungtrack.segment.morphology import bounding_box, dilate, opening, remove_small
-from lungtrack.segment.orientation import from_canonical, to_canonical
+from lungtrack.segment.morphology import bounding_box, dilate, opening, reach, remove_small
+from lungtrack.segment.orientation import from_canonical, spacing_zyx, to_canonical
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,13 @@ def segment_lesions_threshold(
     - ``smooth_mm`` (mm): in-plane Gaussian applied before the thresholds.
     ``lungs`` must be on ``image``'s grid (as written by ``segment_lungs``).
     """
-    lung_full = sitk.GetArrayViewFromImage(to_canonical(lungs)) > 0
-    # every mask below lies inside the lung: work on its bounding box (one voxel of margin for the
-    # boundary layer), which gives the same labels as the whole volume at a fraction of the memory
-    box = bounding_box(lung_full, (1, 1, 1)) if lung_full.any() else None
-    canonical, hu, spacing = canonical_hu(image, smooth_mm, box)
+    canonical_lungs = to_canonical(lungs)
+    lung_full, spacing = sitk.GetArrayViewFromImage(canonical_lungs) > 0, spacing_zyx(canonical_lungs)
+    # every mask below lies inside the lung: work on its bounding box with the widest ball's reach
+    # around it (morphology.reach), which gives the same labels as the whole volume in less memory
+    widest = max(vessel_radius_mm, ggo_radius_mm, vessel_rim_mm, max(spacing[1:]))
+    box = bounding_box(lung_full, reach(widest, spacing)) if lung_full.any() else None
+    canonical, hu, _ = canonical_hu(image, smooth_mm, box)
     lung = lung_full[box] if box else lung_full
     ggo_hu = max(ggo_hu, min(aerated_lung_hu(hu[lung]) + ggo_margin_hu, ggo_max_hu))
     in_range = lung & (hu >= ggo_hu) & (hu <= max_hu)

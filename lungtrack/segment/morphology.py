@@ -32,13 +32,22 @@ def bounding_box(mask: np.ndarray, margin):
     )
 
 
+def reach(radius_mm: float, spacing) -> list[int]:
+    """Margin (voxels per axis (z, y, x)) around a mask's bounding box that :func:`dilate` works in.
+
+    The distance map's values depend (at the last bit, where a distance equals the radius) on
+    where its image starts, so code that crops before calling these functions keeps at least this
+    margin around the masks it crops to, and so gets the same masks as on the whole volume.
+    """
+    return [int(np.ceil(radius_mm / s)) + 1 for s in spacing]
+
+
 def dilate(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
     """Dilation by a ball of ``radius_mm`` (mm)."""
     out = np.zeros_like(mask, dtype=bool)
     if not mask.any() or radius_mm <= 0:
         return mask.astype(bool) | out
-    margin = [int(np.ceil(radius_mm / s)) + 1 for s in spacing]
-    box = bounding_box(mask, margin)
+    box = bounding_box(mask, reach(radius_mm, spacing))
     distance = _signed_distance(mask[box], spacing)
     out[box] = sitk.GetArrayViewFromImage(distance) >= -radius_mm  # within radius_mm of the mask
     return out
