@@ -49,7 +49,7 @@ def dilate(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
         return mask.astype(bool) | out
     box = bounding_box(mask, reach(radius_mm, spacing))
     distance = _signed_distance(mask[box], spacing)
-    out[box] = sitk.GetArrayViewFromImage(distance) >= -radius_mm  # within radius_mm of the mask
+    np.greater_equal(sitk.GetArrayViewFromImage(distance), -radius_mm, out=out[box])  # within radius_mm of it
     return out
 
 
@@ -59,9 +59,10 @@ def erode(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
     if not mask.any() or radius_mm <= 0:
         return mask.astype(bool) | out
     box = bounding_box(mask, [1, 1, 1])
-    inner = mask[box].astype(bool)
+    inner = mask[box].astype(bool, copy=False)
     distance = _signed_distance(~inner, spacing)
-    out[box] = inner & (sitk.GetArrayViewFromImage(distance) < -radius_mm)  # farther than radius_mm from ~inner
+    np.less(sitk.GetArrayViewFromImage(distance), -radius_mm, out=out[box])  # farther than radius_mm from ~inner
+    out[box] &= inner
     return out
 
 
