@@ -13,8 +13,6 @@ import errno
 import math
 from pathlib import Path
 
-import SimpleITK as sitk
-
 #: Peak memory of a step per million voxels of the CT (MB), measured (see the module doc).
 MB_PER_MEGAVOXEL = {
     "check_series": 7.0,  # 829 MB at 512 x 512 x 304
@@ -37,6 +35,8 @@ def image_megavoxels(path) -> float:
     Raises FileNotFoundError naming ``path`` when it is not written yet (Snakemake then evaluates a
     rule's resources again once its input exists).
     """
+    import SimpleITK as sitk  # here: the workflow imports this module while it parses, SimpleITK only runs jobs
+
     if not Path(path).exists():
         raise FileNotFoundError(errno.ENOENT, "not written yet", str(path))
     reader = sitk.ImageFileReader()
