@@ -1,15 +1,41 @@
 # lungtrack: serial chest CT -> lung and lesion volumes, POI, tracking and reports.
 # The rules live by stage in workflow/rules/; common.smk validates config and reads the case table.
-
+import os
 import sys
 
-from lungtrack.measure.cohort import nothing_analysed
+from snakemake.exceptions import WorkflowError
+
+try:
+    import lungtrack
+except ImportError:
+    # a snakemake without lungtrack (--sdm conda: the rules' environments install it): the package
+    # beside this Snakefile; what the workflow imports while it is read needs no more than snakemake
+    sys.path.insert(0, str(workflow.current_basedir))
+    try:
+        import lungtrack
+    except ImportError:
+        raise WorkflowError(
+            f"lungtrack is not importable and not beside the Snakefile in {workflow.current_basedir}: "
+            "install it where snakemake runs (pip install lungtrack from this workflow's repository)"
+        ) from None
+from lungtrack.measure.analysed import nothing_analysed
+
+# What the rules' conda environments (envs/*.yaml) install lungtrack from: this workflow's own source,
+# unless the caller names another (a pip requirement, e.g. a git URL at this version).
+os.environ.setdefault("LUNGTRACK_SOURCE", str(workflow.current_basedir))
 
 
 configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+# every rule also has its conda environment (envs/); with --sdm apptainer they all run in this image
+# (config key container, whose default common.smk fills in; set before the rules that take it)
+container: config["container"]
+
+
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/segment.smk"
@@ -21,6 +47,9 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/export.smk"
 
 
+report: "workflow/report/workflow.rst"
+
+
 rule all:
     input:
         # the nnunet backend's model files: a model folder that does not exist stops the run at once
@@ -30,6 +59,7 @@ rule all:
         cohort_csv=out("cohort.csv"),
         reports=patient_reports,
         overview=out("reports", "index.html"),
+        tables=out("reports", "cohort_table.html"),
         dicom=dicom_exports,
 
 

@@ -4,7 +4,7 @@
 # dicom3tools' dciodvfy for the DICOM export),
 # a virtual environment with lungtrack and its test extras in .venv, then pytest on 2 workers.
 # Usage (from the repository root, as root or with sudo rights for apt): bash tests/run.sh [pytest args]
-# Without arguments it runs the fast tests first, then the slow end-to-end ones.
+# Without arguments it runs the linters first (seconds), then the fast tests, then the slow end-to-end ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +31,10 @@ export PATH="$PWD/.venv/bin:$PATH"
 if [ $# -gt 0 ]; then
     exec pytest -n 2 --durations=15 "$@"
 fi
+echo "== stage 0: snakemake --lint, snakefmt --check, ruff check"
+snakemake --lint
+snakefmt --check .
+ruff check .
 echo "== stage 1: fast tests (-m 'not slow')"
 pytest -n 2 --durations=10 -m "not slow"
 echo "== stage 2: end-to-end tests (-m slow)"

@@ -20,8 +20,6 @@ from lungtrack.cli import main
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest import headers as headers_module
 from lungtrack.ingest.fingerprint import tree_fingerprint
-from lungtrack.ingest.headers import scan
-from lungtrack.ingest.inventory import build
 from lungtrack.ingest.privacy import file_key, patient_key
 from lungtrack.ingest.status import read_status
 from lungtrack.ingest.writer import axial_positions, write_series

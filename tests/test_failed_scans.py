@@ -16,7 +16,8 @@ from lungtrack.cli import main
 from lungtrack.cli.segment_lungs import segment_or_record
 from lungtrack.ingest.status import read_status, write_status
 from lungtrack.io.images import write_image
-from lungtrack.measure.cohort import BASE_COLUMNS, cohort_table, nothing_analysed
+from lungtrack.measure.analysed import nothing_analysed
+from lungtrack.measure.cohort import BASE_COLUMNS, cohort_table
 from lungtrack.measure import qc
 from lungtrack.measure.outcome import case_outcome, failed_record
 from lungtrack.report.overview import overview_report
@@ -31,10 +32,10 @@ NO_LUNGS = "lung volume 0 mL is below 1000 mL: not a whole chest, or no lungs fo
 def _patient(folder):
     """Metrics files of one patient: a QC warning on the first scan, QC fail on the second, the third fine."""
     paths = write_metrics(folder, scans=SCANS)
-    for path, qc, reasons in zip(paths, ["warn", "fail", "pass"], [[CUT], [NO_LUNGS, CUT], []], strict=True):
+    for path, verdict, reasons in zip(paths, ["warn", "fail", "pass"], [[CUT], [NO_LUNGS, CUT], []], strict=True):
         record = json.loads(path.read_text())
-        record.update(qc=qc, qc_reasons=reasons, status="failed" if qc == "fail" else "ok")
-        if qc == "fail":
+        record.update(qc=verdict, qc_reasons=reasons, status="failed" if verdict == "fail" else "ok")
+        if verdict == "fail":
             record.update(failed_step="qc", reason="; ".join(reasons))
         path.write_text(json.dumps(record))
     return paths

@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,8 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 import yaml
+
+from test_browser_report import CHROMEDRIVER, CHROMIUM, browser  # noqa: F401 - the Chromium fixture
 
 from lungtrack.measure.cohort import BASE_COLUMNS
 from lungtrack.measure.volumes import lung_lesion_volumes
@@ -77,3 +80,50 @@ def test_reports_are_offline_and_private(demo_run):
             assert secret not in text, f"{path} carries {secret!r}"
     for path in results.rglob("*"):
         assert not any(secret in path.name for secret in secrets), path
+
+
+@pytest.fixture(scope="module")
+def report_dir(demo_run, snakemake_cmd):
+    """`snakemake evaluate` on the demo run, then `snakemake all evaluate --report report.zip`, unpacked."""
+    _, results, _ = demo_run
+    workdir = results.parent
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    for args in (["evaluate", "--cores", "2"], ["all", "evaluate", "--report", str(workdir / "report.zip")]):
+        res = subprocess.run(snakemake_cmd(workdir, config, *args), capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stderr[-4000:]
+    with zipfile.ZipFile(workdir / "report.zip") as bundle:
+        bundle.extractall(workdir / "unpacked")
+    return results, workdir / "unpacked"
+
+
+def test_report_holds_every_result(report_dir):
+    results, unpacked = report_dir
+    names = {p.name for p in unpacked.rglob("*") if p.is_file()}
+    patients = pd.read_csv(results / "cohort.csv")["patient_id"].unique()
+    expected = {"cohort.csv", "failures.tsv", "cohort_table.html", "index.html", "cohort_regions.csv",
+                "evaluation.html", "summary.csv"}
+    assert expected | {f"{pid}.html" for pid in patients} <= names
+    (index,) = unpacked.glob("*/report.html")
+    html = index.read_text()
+    # the workflow description and the runtime statistics of the rules
+    assert "lungtrack measured the lungs" in html
+    assert all(rule in html for rule in ("segment_lungs", "measure", "cohort_overview"))
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="Chromium and chromedriver are not installed")
+def test_report_opens_in_chromium(report_dir, browser):  # noqa: F811 - the fixture imported above
+    results, unpacked = report_dir
+    (index,) = unpacked.glob("*/report.html")
+    browser.get(index.resolve().as_uri())
+    browser.execute_async_script("const done = arguments[0]; setTimeout(done, 1500);")
+    text = browser.find_element("tag name", "body").text
+    for category in ("Cohort", "Patients", "Evaluation"):
+        assert category in text, text[:2000]
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    # the cohort table as the report shows it: one table row per row of cohort.csv
+    (page,) = unpacked.rglob("cohort_table.html")
+    browser.get(page.resolve().as_uri())
+    rows = browser.find_elements("css selector", "#cohort table.data tbody tr")
+    table = pd.read_csv(results / "cohort.csv", dtype=str)
+    assert [r.find_element("tag name", "td").text for r in rows] == list(table["patient_id"])

@@ -27,6 +27,7 @@ COMMANDS = {
     "track": "track",
     "report": "report",
     "overview": "overview",
+    "table": "table",
     "evaluate": "evaluate",
     "export-dicom": "export_dicom",
 }

@@ -10,11 +10,13 @@ marked rows of ``cohort.csv`` and warnings in the patient report.
 import json
 import logging
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import write_text
+
+if TYPE_CHECKING:
+    import pandas
 
 #: Columns of failures.tsv, in order.
 FAILURE_COLUMNS = ["patient_id", "study_date", "timepoint", "failed_step", "reason"]
@@ -91,8 +93,10 @@ def read_status(path) -> dict:
     return record
 
 
-def failures_table(records: list[dict]) -> pd.DataFrame:
+def failures_table(records: list[dict]) -> "pandas.DataFrame":
     """The failed cases of ``records`` as a table of :data:`FAILURE_COLUMNS`, by patient and timepoint."""
+    import pandas as pd  # here: the workflow reads status files at parse time, where pandas may be absent
+
     failed = [{c: r.get(c, "") for c in FAILURE_COLUMNS} for r in records if r["status"] == "failed"]
     table = pd.DataFrame(failed, columns=FAILURE_COLUMNS)
     return table.sort_values(["patient_id", "timepoint"], kind="stable").reset_index(drop=True)

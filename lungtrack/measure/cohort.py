@@ -90,13 +90,3 @@ def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
     last = [c for c in QC_COLUMNS if c in table.columns] + (STATUS_COLUMNS if with_status else [])
     extra = [c for c in table.columns if c not in BASE_COLUMNS + QC_COLUMNS + STATUS_COLUMNS]
     return table.reindex(columns=BASE_COLUMNS + extra + last)
-
-
-def nothing_analysed(path) -> str | None:
-    """Why no scan of the cohort table at ``path`` was analysed (one line), or None when one was."""
-    table = pd.read_csv(path, dtype=str)
-    if table.empty:
-        return "no CT study was found in the input (see ingest/inventory.tsv)"
-    if "status" not in table or (table["status"] == "ok").any():
-        return None
-    return f"none of the {len(table)} scans could be analysed (see failures.tsv)"

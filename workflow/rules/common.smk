@@ -1,13 +1,18 @@
-# Config validation, the case table and the one path builder every rule uses.
+# Config validation, the case table, the one path builder every rule uses, and the input and
+# parameter functions of every rule (the rule files hold rules only). What is imported from lungtrack
+# here needs only the standard library and snakemake's own dependencies (yaml, jsonschema).
 import csv
 import os
+import shlex
 from pathlib import Path
 
 import yaml
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 from lungtrack.config_checks import config_problems
+from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import read_status
 from lungtrack.workflow_config import typed_config
 from lungtrack.workflow_resources import image_mem_mb, series_mem_mb
@@ -15,7 +20,7 @@ from lungtrack.workflow_resources import image_mem_mb, series_mem_mb
 with open(workflow.source_path("../schemas/config.schema.yaml")) as f:
     config.update(typed_config(dict(config), yaml.safe_load(f)))
 if config_problems(config):
-    raise WorkflowError("config: " + "; ".join(config_problems(config)))
+    raise WorkflowError(f"config: {'; '.join(config_problems(config))}")
 validate(config, "../schemas/config.schema.yaml")
 
 RESULTS = Path(config["results_dir"])
@@ -23,9 +28,12 @@ DICOM_DIR = Path(config["dicom_dir"])
 DEMO_DIR = Path(config["demo"]["dir"])
 IS_DEMO = DICOM_DIR.resolve() == (DEMO_DIR / "dicom").resolve()
 if not config["ingest"]["samples"] and RESULTS.resolve().is_relative_to(DICOM_DIR.resolve()):
-    raise WorkflowError(f"results_dir {RESULTS} lies inside dicom_dir {DICOM_DIR}: the inventory would read "
-                        "the results as input on every run; choose a results_dir outside dicom_dir")
+    raise WorkflowError(
+        f"results_dir {RESULTS} lies inside dicom_dir {DICOM_DIR}: the inventory would read "
+        "the results as input on every run; choose a results_dir outside dicom_dir"
+    )
 REFERENCE_DIR = config["reference_dir"] or (str(DEMO_DIR / "truth") if IS_DEMO else None)
+
 
 wildcard_constraints:
     patient="[A-Za-z0-9._-]+",
@@ -65,7 +73,7 @@ def cases():
 
 def step_status(step):
     """Status file of a per-case step after check_series (ok, or failed with the reason; see rule measure)."""
-    return out("status", "{patient}", "{timepoint}." + step + ".json")
+    return out("status", "{patient}", f"{{timepoint}}.{step}.json")
 
 
 def status_path(case):
@@ -123,18 +131,21 @@ def patient_reports(wildcards):
     return [out("reports", f"{patient}.html") for patient in analysed_patients()]
 
 
-def reference_args(wildcards):
-    """--ref-lungs/--ref-lesions arguments of a case where reference masks exist, else ''."""
-    if not REFERENCE_DIR:
-        return ""
-    folder = Path(REFERENCE_DIR) / wildcards.patient / wildcards.timepoint.split("_")[0]
-    lungs, lesions = folder / "lungs.nii.gz", folder / "lesions.nii.gz"
-    args = []
-    if lungs.exists():
-        args.append(f"--ref-lungs {lungs}")
-    if lesions.exists():
-        args.append(f"--ref-lesions {lesions}")
-    return " ".join(args)
+def reference_mask(name):
+    """Input function: the case's reference mask ``name`` (lungs, lesions) as a list; [] when none."""
+
+    def mask(wildcards):
+        if not REFERENCE_DIR:
+            return []
+        path = Path(REFERENCE_DIR, wildcards.patient, wildcards.timepoint.split("_")[0], f"{name}.nii.gz")
+        return [str(path)] if path.exists() else []
+
+    return mask
+
+
+def reference_args(wildcards, input):
+    """--ref-lungs/--ref-lesions arguments of the case's reference masks (inputs ref_lungs, ref_lesions)."""
+    return " ".join(f"--ref-{name} {input[f'ref_{name}'][0]}" for name in ("lungs", "lesions") if input[f"ref_{name}"])
 
 
 def lobes_dir():
@@ -150,6 +161,243 @@ def lobe_map(patient, timepoint):
     made_here = NNUNET_LOBES and not config["tracking"]["lobes_dir"]
     return [str(path)] if made_here or path.exists() else []
 
+
+# --- ingest
+
+INGEST = config["ingest"]
+SAMPLES = INGEST["samples"]
+
+
+def inventory_options():
+    """Command-line options of `lungtrack inventory` from config section ingest."""
+    options = [
+        f"--min-slices {INGEST['min_slices']}",
+        f"--tilt {INGEST['tilt']}",
+        f"--nonuniform {INGEST['nonuniform']}",
+    ]
+    if INGEST["series_description_pattern"]:
+        options.append(f"--series-description-pattern={shlex.quote(INGEST['series_description_pattern'])}")
+    options += [f"--series-uid={shlex.quote(uid)}" for uid in INGEST["series_uids"]]
+    if INGEST["pseudonymize"]:
+        # the salt itself never goes on a command line (logs and .snakemake/ record them): a file
+        # named by the config, else $LUNGTRACK_PSEUDONYM_SALT inherited from the snakemake process
+        options.append("--pseudonymize")
+        if INGEST["pseudonym_salt_file"]:
+            options.append(f"--salt-file {shlex.quote(INGEST['pseudonym_salt_file'])}")
+    return " ".join(options)
+
+
+def case_row(wildcards):
+    for c in cases():
+        if c["patient_id"] == wildcards.patient and c["timepoint"] == wildcards.timepoint:
+            return c
+    raise ValueError(f"no case {wildcards.patient}/{wildcards.timepoint} in the inventory")
+
+
+def convert_source(wildcards):
+    """The NIfTI volume of the case (sample sheet), or the files of its chosen DICOM series."""
+    case = case_row(wildcards)
+    if SAMPLES:
+        return shlex.quote(case["path"])
+    files = out("ingest", "files.tsv")
+    return (
+        f"--files {shlex.quote(files)} --root {shlex.quote(str(DICOM_DIR))} --series={shlex.quote(case['series_uid'])}"
+    )
+
+
+# What check_series and convert both read: the inventory (ancient, see above) and the case's series.
+SERIES_INPUT = dict(
+    inventory=ancient(out("ingest", "inventory.tsv")),
+    files=ancient(out("ingest", "files.tsv")),
+    cases=ancient(out("ingest", "cases.tsv")),
+    volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
+)
+SERIES_PARAMS = dict(source=convert_source, tilt=INGEST["tilt"], nonuniform=INGEST["nonuniform"])
+
+
+# --- nnU-Net models and training
+
+NNUNET = config["nnunet"]
+TRAINING = config["training"]
+NNUNET_BACKEND = config["segmentation"]["backend"] == "nnunet"
+
+
+def nnunet_model():
+    """The model folder that segmentation reads: a preset's folder in its weights folder, else nnunet.model."""
+    if not (NNUNET_BACKEND and NNUNET["preset"]):
+        return NNUNET["model"]
+    from lungtrack.errors import InputError
+    from lungtrack.segment.nnunet.presets import preset_folder  # needs lungtrack's dependencies
+
+    try:
+        return str(preset_folder(NNUNET["preset"], NNUNET["model"]))
+    except InputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+NNUNET_MODEL = nnunet_model()
+# Whether the model gives lobes (decided when the workflow is read): masks/<p>/<tp>_lobes.nii.gz then.
+NNUNET_LOBES = False
+if NNUNET_BACKEND:
+    from lungtrack.segment.nnunet import gives_lobes  # needs lungtrack's dependencies
+
+    NNUNET_LOBES = gives_lobes(NNUNET_MODEL, NNUNET["labels"], NNUNET["preset"])
+
+
+def training_inputs(wildcards):
+    """The labelled case folders of the training section (none for the phantom cohort)."""
+    return [TRAINING[k] for k in ("images", "lungs", "lesions") if TRAINING[k]]
+
+
+def training_args():
+    """lungtrack train options from the training section."""
+    t = TRAINING
+    if t["images"]:
+        source = [f"--images {t['images']}", f"--mask-values {t['mask_values']}"]
+        source += [f"--{k} {t[k]}" for k in ("lungs", "lesions") if t[k]]
+    else:
+        p = t["phantom"]
+        source = [
+            f"--phantom-patients {p['patients']} --phantom-timepoints {p['timepoints']}" f" --phantom-seed {p['seed']}"
+        ]
+    net = [
+        f"--configuration {t['configuration']} --optimizer {t['optimizer']}",
+        "--folds " + " ".join(str(f) for f in t["folds"]),
+        f"--epochs {t['epochs']} --iterations {t['iterations_per_epoch']}",
+        f"--device {t['device']}",
+        f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}",
+    ]
+    optional = {
+        "batch_size": "--batch-size",
+        "base_features": "--base-features",
+        "max_features": "--max-features",
+        "work_dir": "--work-dir",
+    }
+    net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
+    if t["target_spacing_mm"] is not None:
+        net.append("--target-spacing " + " ".join(str(s) for s in t["target_spacing_mm"]))
+    if t["window"] is not None:
+        net.append("--window " + " ".join(str(v) for v in t["window"]))
+    return " ".join(source + net)
+
+
+def nnunet_args():
+    """lungtrack segment options from the nnunet section."""
+    n = NNUNET
+    args = [f"--device {n['device']} --step-size {n['step_size']}"]
+    if n["preset"]:
+        args.append(f"--preset {n['preset']}")
+    if n["lesion_model"]:
+        args.append(f"--lesion-model {n['lesion_model']}")
+    for key, flag in (("labels", "--labels"), ("lesion_labels", "--lesion-labels")):
+        if n[key]:
+            roles = " ".join(f"{role}={','.join(str(v) for v in values)}" for role, values in n[key].items())
+            args.append(f"{flag} {roles}")
+    if n["folds"]:
+        args.append("--folds " + " ".join(str(f) for f in n["folds"]))
+    if n["mirroring"]:
+        args.append("--mirroring")
+    return " ".join(args)
+
+
+def nnunet_model_files(wildcards):
+    """The files of nnunet.model (its preset's folder with a preset) and nnunet.lesion_model that a
+    prediction reads (tracked as its inputs).
+
+    None with the threshold backend. Stops the run, naming the key and the path, when a model folder
+    does not exist (rule all asks first, so that a run stops before the inventory).
+    """
+    if not NNUNET_BACKEND:
+        return []
+    files = []
+    for key, folder in (("model", NNUNET_MODEL), ("lesion_model", NNUNET["lesion_model"])):
+        if folder is None:
+            continue
+        if not Path(folder).is_dir():
+            raise WorkflowError(
+                f"nnunet.{key}: model folder {folder} does not exist; correct the path, "
+                "or train a model there with `snakemake train`"
+            )
+        files += sorted(
+            str(p) for name in ("checkpoint_final.pth", "dataset.json", "plans.json") for p in Path(folder).rglob(name)
+        )
+    return files
+
+
+# --- measure
+
+SEGMENT_STEPS = (
+    ["segment_nnunet"] if config["segmentation"]["backend"] == "nnunet" else ["segment_lungs", "segment_lesions"]
+)
+
+
+# --- evaluate
+
+
+def evaluation_inputs(kind):
+    """Input function: the per-case files of ``kind`` (images, lung masks, lesion masks) of every case."""
+    layout = {
+        "images": ("images", "{timepoint}.nii.gz"),
+        "lungs": ("masks", "{timepoint}_lungs.nii.gz"),
+        "lesions": ("masks", "{timepoint}_lesions.nii.gz"),
+    }
+    folder, name = layout[kind]
+    return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in ok_cases()]
+
+
+def evaluation_args():
+    """Command-line options of `lungtrack evaluate` from the config's evaluation section."""
+    settings = config["evaluation"]
+    args = [
+        f"--score {settings['score']}",
+        f"--threshold {settings['threshold']}",
+        "--tolerance-mm " + " ".join(str(t) for t in settings["tolerances_mm"]),
+        f"--bootstrap {settings['bootstrap']}",
+        f"--seed {settings['seed']}",
+    ]
+    if REFERENCE_DIR:
+        args.append(f"--reference-dir '{REFERENCE_DIR}'")
+    if settings["labels"]:
+        args.append(f"--labels '{settings['labels']}'")
+    return " ".join(args)
+
+
+# --- DICOM export
+
+EXPORT = config["export"]
+if EXPORT["dicom"] and SAMPLES:
+    logger.info("export.dicom: the inputs are NIfTI volumes of ingest.samples, not DICOM; no DICOM SEG/SR written")
+
+
+def dicom_exports(wildcards):
+    """SEG and SR of every analysed case, when export.dicom is on and the inputs are DICOM."""
+    if not EXPORT["dicom"] or SAMPLES:
+        return []
+    return [out("dicom", c["patient_id"], f"{c['timepoint']}_{kind}.dcm") for c in ok_cases() for kind in ("seg", "sr")]
+
+
+def previous_metrics(wildcards):
+    """Metrics of the patient's previous analysed scan (cases are in date order), [] at baseline."""
+    timepoints = [c["timepoint"] for c in patient_cases(wildcards)]
+    index = timepoints.index(wildcards.timepoint)
+    return [out("metrics", wildcards.patient, f"{timepoints[index - 1]}.json")] if index > 0 else []
+
+
+def export_options(wildcards, input):
+    """Command-line options of `lungtrack export-dicom` from config sections export, segmentation, tracking."""
+    options = [
+        f"--seg-type {EXPORT['seg_type']}",
+        f"--backend {config['segmentation']['backend']}",
+        f"--min-poi-change {config['tracking']['min_poi_change_pp']}",
+        f"--min-volume-change {config['tracking']['min_lesion_volume_change_pct']}",
+    ]
+    if EXPORT["keep_patient_attributes"]:
+        options.append("--keep-patient-attributes")
+    if input.previous:
+        options.append(f"--previous {shlex.quote(input.previous[0])}")
+    if config["tracking"]["lobes_dir"]:
+        options.append(f"--lobes-dir {shlex.quote(config['tracking']['lobes_dir'])}")
+    return " ".join(options)
 
 
 def case_memory(step):

@@ -6,14 +6,17 @@ if IS_DEMO:
         output:
             dicom=directory(str(DEMO_DIR / "dicom")),
             truth=directory(str(DEMO_DIR / "truth")),
-        params:
-            n=config["demo"]["patients"],
-            t=config["demo"]["timepoints"],
-            seed=config["demo"]["seed"],
         log:
             log("demo_cohort"),
         benchmark:
             bench("demo_cohort")
+        conda:
+            "../../envs/core.yaml"
+        params:
+            n=config["demo"]["patients"],
+            t=config["demo"]["timepoints"],
+            seed=config["demo"]["seed"],
+            folder=lambda wildcards, output: Path(output.dicom).parent,
         shell:
-            "lungtrack phantom {DEMO_DIR} --patients {params.n} --timepoints {params.t}"
+            "lungtrack phantom {params.folder:q} --patients {params.n} --timepoints {params.t}"
             " --seed {params.seed} > {log} 2>&1"

@@ -1,41 +1,6 @@
 # Results back to PACS (config export.dicom): a DICOM SEG of the masks and a DICOM SR (TID 1500) of the
 # measurements of every analysed scan whose input was DICOM. Sample sheet (NIfTI) inputs have no source
 # series to reference and are skipped.
-from snakemake.logging import logger
-
-EXPORT = config["export"]
-if EXPORT["dicom"] and SAMPLES:
-    logger.info("export.dicom: the inputs are NIfTI volumes of ingest.samples, not DICOM; no DICOM SEG/SR written")
-
-
-def dicom_exports(wildcards):
-    """SEG and SR of every analysed case, when export.dicom is on and the inputs are DICOM."""
-    if not EXPORT["dicom"] or SAMPLES:
-        return []
-    return [out("dicom", c["patient_id"], f"{c['timepoint']}_{kind}.dcm") for c in ok_cases() for kind in ("seg", "sr")]
-
-
-def previous_metrics(wildcards):
-    """Metrics of the patient's previous analysed scan (cases are in date order), [] at baseline."""
-    timepoints = [c["timepoint"] for c in patient_cases(wildcards)]
-    index = timepoints.index(wildcards.timepoint)
-    return [out("metrics", wildcards.patient, f"{timepoints[index - 1]}.json")] if index > 0 else []
-
-
-def export_options(wildcards, input):
-    """Command-line options of `lungtrack export-dicom` from config sections export, segmentation, tracking."""
-    options = [f"--seg-type {EXPORT['seg_type']}", f"--backend {config['segmentation']['backend']}",
-               f"--min-poi-change {config['tracking']['min_poi_change_pp']}",
-               f"--min-volume-change {config['tracking']['min_lesion_volume_change_pct']}"]
-    if EXPORT["keep_patient_attributes"]:
-        options.append("--keep-patient-attributes")
-    if input.previous:
-        options.append(f"--previous {shlex.quote(input.previous[0])}")
-    if config["tracking"]["lobes_dir"]:
-        options.append(f"--lobes-dir {shlex.quote(config['tracking']['lobes_dir'])}")
-    return " ".join(options)
-
-
 rule export_dicom:
     input:
         # the masks are read through the paths inside the metrics file; listed so that Snakemake tracks them
@@ -44,19 +9,22 @@ rule export_dicom:
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
         files=ancient(out("ingest", "files.tsv")),
         previous=previous_metrics,
+        lobes=lambda wc: lobe_map(wc.patient, wc.timepoint),
     output:
         seg=out("dicom", "{patient}", "{timepoint}_seg.dcm"),
         sr=out("dicom", "{patient}", "{timepoint}_sr.dcm"),
-    params:
-        root=str(DICOM_DIR),
-        options=export_options,
-    resources:
-        mem_mb=4000,
-        runtime=15,
     log:
         log("export_dicom", "{patient}", "{timepoint}"),
     benchmark:
         bench("export_dicom", "{patient}", "{timepoint}")
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    params:
+        root=str(DICOM_DIR),
+        options=export_options,
     shell:
         "lungtrack export-dicom {input.metrics} --files {input.files} --root {params.root:q}"
         " --seg {output.seg} --sr {output.sr} {params.options} > {log} 2>&1"

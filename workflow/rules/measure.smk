@@ -2,9 +2,6 @@
 # status ok, or failed (segmentation or measurement failed, or QC said fail) with the step and reason.
 # The cohort table, tracking and reports read it and leave the failed ones out of every number.
 
-SEGMENT_STEPS = ["segment_nnunet"] if config["segmentation"]["backend"] == "nnunet" else ["segment_lungs",
-                                                                                          "segment_lesions"]
-
 
 rule measure:
     input:
@@ -14,18 +11,24 @@ rule measure:
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
         lobes=lambda wc: lobe_map(wc.patient, wc.timepoint),
         steps=[step_status(step) for step in SEGMENT_STEPS],
+        ref_lungs=reference_mask("lungs"),
+        ref_lesions=reference_mask("lesions"),
     output:
         metrics=out("metrics", "{patient}", "{timepoint}.json"),
-    params:
-        reference=reference_args,
-        lobes=lambda wc, input: f"--lobes {input.lobes}" if input.lobes else "",
+    log:
+        log("measure", "{patient}", "{timepoint}"),
+    benchmark:
+        bench("measure", "{patient}", "{timepoint}")
+    group:
+        "case"
+    conda:
+        "../../envs/core.yaml"
     resources:
         mem_mb=case_memory("measure"),
         runtime=10,
-    group:
-        "case"
-    log:
-        log("measure", "{patient}", "{timepoint}"),
+    params:
+        reference=reference_args,
+        lobes=lambda wc, input: f"--lobes {input.lobes}" if input.lobes else "",
     shell:
         "lungtrack measure {input.image} {input.lungs} {input.lesions} --sidecar {input.sidecar}"
         " {params.reference} {params.lobes} --steps {input.steps} --record-failure --out {output.metrics}"
@@ -37,15 +40,29 @@ rule cohort:
         metrics=all_metrics,
         status=all_status,
     output:
-        csv=out("cohort.csv"),
-        failures=out("failures.tsv"),
+        csv=report(
+            out("cohort.csv"),
+            caption="../report/cohort.rst",
+            category="Cohort",
+            labels={"page": "cohort table (CSV)"},
+        ),
+        failures=report(
+            out("failures.tsv"),
+            caption="../report/failures.rst",
+            category="Cohort",
+            labels={"page": "failed scans (TSV)"},
+        ),
+    log:
+        log("cohort"),
+    benchmark:
+        bench("cohort")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
     params:
         min_poi=config["tracking"]["min_poi_change_pp"],
         min_volume=config["tracking"]["min_lesion_volume_change_pct"],
-    group:
-        "cohort"
-    log:
-        log("cohort"),
     shell:
         # the same change thresholds as the patient reports (rule patient_report)
         "lungtrack cohort {input.metrics} --status {input.status} --failures {output.failures}"

@@ -13,14 +13,18 @@ rule patient_report:
             category="Patients",
             labels={"patient": "{patient}"},
         ),
+    log:
+        log("patient_report", "{patient}"),
+    benchmark:
+        bench("patient_report", "{patient}")
+    group:
+        "patient"
+    conda:
+        "../../envs/core.yaml"
     params:
         min_poi=config["tracking"]["min_poi_change_pp"],
         min_volume=config["tracking"]["min_lesion_volume_change_pct"],
         lung_warning=config["report"]["lung_volume_warning_pct"],
-    group:
-        "patient"
-    log:
-        log("patient_report", "{patient}"),
     shell:
         "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume}"
@@ -44,14 +48,41 @@ rule cohort_overview:
             category="Cohort",
             labels={"page": "regional measures"},
         ),
+    log:
+        log("cohort_overview"),
+    benchmark:
+        bench("cohort_overview")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
     params:
         tracking=lambda wildcards, input: [f"{folder}/tracking.json" for folder in input.tracking],
         min_poi=config["tracking"]["min_poi_change_pp"],
         min_volume=config["tracking"]["min_lesion_volume_change_pct"],
-    group:
-        "cohort"
-    log:
-        log("cohort_overview"),
     shell:
         "lungtrack overview {input.cohort} --tracking {params.tracking} --regions-csv {output.regions}"
         " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume} --out {output.html} > {log} 2>&1"
+
+
+rule cohort_tables:
+    input:
+        cohort=out("cohort.csv"),
+        failures=out("failures.tsv"),
+    output:
+        html=report(
+            out("reports", "cohort_table.html"),
+            caption="../report/cohort_table.rst",
+            category="Cohort",
+            labels={"page": "cohort table"},
+        ),
+    log:
+        log("cohort_tables"),
+    benchmark:
+        bench("cohort_tables")
+    group:
+        "cohort"
+    conda:
+        "../../envs/core.yaml"
+    shell:
+        "lungtrack table {input.cohort} {input.failures} --title 'Cohort table' --out {output.html} > {log} 2>&1"

@@ -9,17 +9,19 @@ rule segment_lungs:
     output:
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
         status=step_status("segment_lungs"),
-    params:
-        backend=config["segmentation"]["backend"],
-    resources:
-        mem_mb=case_memory("segment_lungs"),
-        runtime=30,
-    group:
-        "case"
     log:
         log("segment_lungs", "{patient}", "{timepoint}"),
     benchmark:
         bench("segment_lungs", "{patient}", "{timepoint}")
+    group:
+        "case"
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=case_memory("segment_lungs"),
+        runtime=30,
+    params:
+        backend=config["segmentation"]["backend"],
     shell:
         "lungtrack segment-lungs {input.image} {output.lungs} --backend {params.backend}"
         " --status {output.status} > {log} 2>&1"
@@ -32,17 +34,19 @@ rule segment_lesions:
     output:
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
         status=step_status("segment_lesions"),
-    params:
-        backend=config["segmentation"]["backend"],
-    resources:
-        mem_mb=case_memory("segment_lesions"),
-        runtime=30,
-    group:
-        "case"
     log:
         log("segment_lesions", "{patient}", "{timepoint}"),
     benchmark:
         bench("segment_lesions", "{patient}", "{timepoint}")
+    group:
+        "case"
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=case_memory("segment_lesions"),
+        runtime=30,
+    params:
+        backend=config["segmentation"]["backend"],
     shell:
         "lungtrack segment-lesions {input.image} {input.lungs} {output.lesions}"
         " --backend {params.backend} --status {output.status} > {log} 2>&1"

@@ -11,21 +11,23 @@ rule track:
         lobes=lambda wc: [p for c in patient_cases(wc) for p in lobe_map(wc.patient, c["timepoint"])],
     output:
         tracking=directory(out("tracking", "{patient}")),
+    log:
+        log("track", "{patient}"),
+    benchmark:
+        bench("track", "{patient}")
+    group:
+        "patient"
+    conda:
+        "../../envs/core.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=60,
     params:
         registration=config["tracking"]["registration"],
         min_overlap=config["tracking"]["min_lesion_overlap"],
         growth=config["tracking"]["lesion_growth_pct"],
         min_lesion_ml=config["tracking"]["min_lesion_ml"],
         lobes=lambda wc: f"--lobes-dir {lobes_dir()}" if lobes_dir() else "",
-    log:
-        log("track", "{patient}"),
-    benchmark:
-        bench("track", "{patient}")
-    resources:
-        mem_mb=8000,
-        runtime=60,
-    group:
-        "patient"
     shell:
         "lungtrack track --patient-id {wildcards.patient} --out-dir {output.tracking}"
         " --registration {params.registration} --min-overlap {params.min_overlap} --growth {params.growth}"
