@@ -8,7 +8,8 @@ the CT's lung mask. The CT's own HU are then changed there as COVID-19 changes l
 - ground glass: ``hu + alpha * (target - hu)`` where ``hu`` is below the target (aerated lung gets
   denser, vessels and bronchial walls stay visible), plus spatially correlated texture noise;
 - consolidation core (lesion voxels deeper than ``core_depth_mm``): ``max(hu, target)`` plus
-  noise, except where the original is below ``bronchogram_hu`` (air bronchograms stay air).
+  noise;
+- both except where the original is below ``bronchogram_hu`` (airway lumen: air bronchograms stay air).
 
 Arrays are (z, y, x); HU; spacing (z, y, x) mm unless named ``GetSpacing`` (x, y, z).
 """
@@ -91,11 +92,12 @@ def insert_lesion(hu: np.ndarray, lesion: np.ndarray, spacing, look: LesionLook,
     noise = ndi.gaussian_filter(rng.standard_normal(old.shape).astype(np.float32), [look.noise_mm / s for s in spacing])
     noise *= look.noise_hu / max(float(noise.std()), 1e-6)
     out = old.copy()
-    out[inside] = old[inside] + np.maximum(look.alpha * (look.ggo_hu - old[inside]), 0.0) + noise[inside]
+    tissue = inside & (old >= bronchogram_hu)
+    out[tissue] = old[tissue] + np.maximum(look.alpha * (look.ggo_hu - old[tissue]), 0.0) + noise[tissue]
     box_labels = np.where(inside, GGO, 0).astype(np.uint8)
     if look.core_hu is not None:
         deep = ndi.distance_transform_edt(inside, sampling=spacing) > look.core_depth_mm
-        core = deep & (old >= bronchogram_hu)
+        core = deep & tissue
         out[core] = np.maximum(old[core], look.core_hu) + noise[core]
         box_labels[deep] = CONSOLIDATION
     new[box], labels[box] = out, box_labels

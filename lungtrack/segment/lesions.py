@@ -20,6 +20,7 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
+from lungtrack.segment.mediastinum import mediastinum
 from lungtrack.segment.morphology import dilate, opening, remove_small
 from lungtrack.segment.orientation import from_canonical, to_canonical
 
@@ -42,6 +43,7 @@ def segment_lesions_threshold(
     ggo_radius_mm: float = 5.0,
     min_volume_mm3: float = 100.0,
     smooth_mm: float = 1.0,
+    mediastinal_prior: bool = True,
 ) -> sitk.Image:
     """GGO (1) and consolidation (2) labels (uint8) on ``image``'s grid, inside ``lungs`` (> 0).
 
@@ -65,12 +67,18 @@ def segment_lesions_threshold(
       10 mm are missed.
     - ``min_volume_mm3`` (mm³): smaller lesion components are dropped.
     - ``smooth_mm`` (mm): in-plane Gaussian applied before the thresholds.
+    - ``mediastinal_prior``: leave out what lies between the two lungs' aerated outlines
+      (``mediastinum.mediastinum``: soft tissue that the lung mask took in, never lesion).
     ``lungs`` must be on ``image``'s grid (as written by ``segment_lungs``).
     """
     canonical, hu, spacing = canonical_hu(image, smooth_mm)
-    lung = sitk.GetArrayFromImage(to_canonical(lungs)) > 0
+    sides = sitk.GetArrayFromImage(to_canonical(lungs))
+    lung = sides > 0
     ggo_hu = max(ggo_hu, min(aerated_lung_hu(hu[lung]) + ggo_margin_hu, ggo_max_hu))
     in_range = lung & (hu >= ggo_hu) & (hu <= max_hu)
+    if mediastinal_prior:
+        aerated = hu < ggo_hu
+        in_range &= ~mediastinum((sides == 1) & aerated, (sides == 2) & aerated, spacing)
     # voxels touching the outside of the lung are partial volume with the wall, the mediastinum or
     # the diaphragm (a dome cut obliquely by the slices gives wide flat ground-glass-like layers)
     core = ndi.binary_erosion(lung, _FACES, border_value=1)
