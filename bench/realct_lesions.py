@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
+import yaml
 
 from lungtrack.evaluate.insertion import insert_lesion, place_shape, random_look
 from lungtrack.evaluate.overlap import dice
@@ -66,9 +67,9 @@ def cached_lungs(ct_path: Path, image: sitk.Image, cache: Path) -> sitk.Image:
 
 
 def insertion_row(image: sitk.Image, hu: np.ndarray, lungs: sitk.Image, keep: np.ndarray, shape_path: Path,
-                  seed: int, consolidation: bool, margin_mm: float = 2.0) -> dict:
-    """Insert one lesion shape into ``image`` (HU array ``hu`` (z, y, x)), segment and compare inside
-    ``keep`` (lung minus tumour); volumes mL, POI in %."""
+                  seed: int, consolidation: bool, margin_mm: float = 2.0, **opts) -> dict:
+    """Insert one lesion shape into ``image`` (HU array ``hu`` (z, y, x)), segment (``opts`` go to the
+    threshold backend) and compare inside ``keep`` (lung minus tumour); volumes mL, POI in %."""
     rng = np.random.default_rng(seed)
     spacing = image.GetSpacing()[::-1]
     lesion = place_shape(read_image(shape_path), lungs) & keep
@@ -76,7 +77,7 @@ def insertion_row(image: sitk.Image, hu: np.ndarray, lungs: sitk.Image, keep: np
     new_hu, truth = insert_lesion(hu, lesion, spacing, look, rng)
     changed = array_like(np.clip(np.round(new_hu), -32768, 32767), image, np.int16)
     start = time.perf_counter()
-    found = sitk.GetArrayFromImage(segment_lesions(changed, lungs, backend="threshold")) > 0
+    found = sitk.GetArrayFromImage(segment_lesions(changed, lungs, backend="threshold", **opts)) > 0
     seconds = time.perf_counter() - start
     found &= keep
     true = truth > 0
@@ -92,15 +93,17 @@ def insertion_row(image: sitk.Image, hu: np.ndarray, lungs: sitk.Image, keep: np
     }
 
 
-def run_ct(realct: Path, name: str, ct: str, tumour: str, shapes: list, cache: Path, margin_mm: float = 2.0):
-    """Every insertion row of one CT (see :func:`insertion_row`)."""
+def run_ct(realct: Path, name: str, ct: str, tumour: str, shapes: list, cache: Path, margin_mm: float = 2.0,
+           **opts):
+    """Every insertion row of one CT (see :func:`insertion_row`; ``opts`` go to the lesion segmenter)."""
     image = read_image(realct / ct)
     lungs = cached_lungs(realct / ct, image, cache)
     spacing = image.GetSpacing()[::-1]
     tumour_mask = sitk.GetArrayFromImage(load_reference(realct / tumour, image)) > 0
     keep = (sitk.GetArrayFromImage(lungs) > 0) & ~dilate(tumour_mask, margin_mm, spacing)
     hu = sitk.GetArrayFromImage(image)
-    return [dict(ct=name, **insertion_row(image, hu, lungs, keep, path, seed=i, consolidation=i % 2 == 1))
+    return [dict(ct=name, **insertion_row(image, hu, lungs, keep, path, seed=i, consolidation=i % 2 == 1,
+                                            margin_mm=margin_mm, **opts))
             for i, path in enumerate(shapes)]
 
 
@@ -117,6 +120,11 @@ def summary(rows: list) -> dict:
                       for band, (lo, hi) in BANDS.items()}}
 
 
+def _option(text: str):
+    key, _, value = text.partition("=")
+    return key, yaml.safe_load(value)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=SHARED, help="../shared/data (default beside the repository)")
@@ -124,12 +132,15 @@ def main(argv=None) -> int:
     parser.add_argument("--masks", type=int, default=50, help="how many lesion masks (first N, default all 50)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lungtrack-realct-lungs",
                         help="folder for the cached lung masks")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="keyword of the threshold lesion backend (YAML value), e.g. ggo_radius_mm=3")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     masks_dir, realct = args.shared / "masks" / "mosmeddata-covid-lesion-masks", args.shared / "realct"
     if not masks_dir.is_dir() or not realct.is_dir():
         print(f"skipped: {masks_dir} or {realct} is absent")
         return 0
+    opts = dict(_option(text) for text in args.option)
     shapes = sorted(masks_dir.glob("study_*_mask.nii.gz"))[: args.masks]
     print(f"{'CT':18} {'mask':11} {'kind':5} {'GGO HU':>6} {'true mL':>8} {'found':>7} {'Dice':>5} "
           f"{'sens':>5} {'POI err':>8} {'FP POI':>7} {'s':>5}")
@@ -137,7 +148,7 @@ def main(argv=None) -> int:
     for name, ct, tumour in CTS:
         if args.only and name not in args.only:
             continue
-        rows = run_ct(realct, name, ct, tumour, shapes, args.cache)
+        rows = run_ct(realct, name, ct, tumour, shapes, args.cache, **opts)
         for r in rows:
             print(f"{r['ct']:18} {r['mask']:11} {r['kind']:5} {r['ggo_hu']:6.0f} {r['true_ml']:8.1f} "
                   f"{r['found_ml']:7.1f} {r['dice']:5.2f} {r['sensitivity']:5.2f} {r['poi_error']:+8.2f} "

@@ -31,7 +31,7 @@ def test_shape_keeps_its_size_in_plane_and_stays_inside_the_lungs():
     lungs_img = _image(lungs, (1.5, 1.5, 2.0), origin=(-20.0, 30.0, -100.0))
     placed = place_shape(shape_img, lungs_img)
     assert placed.any() and not (placed & (lungs == 0)).any()
-    zz, yy, xx = np.nonzero(placed)
+    zz, _, xx = np.nonzero(placed)
     assert abs((xx.max() - xx.min() + 1) * 1.5 - 20.0) <= 3.0  # 20 mm across, as the ball
     assert abs((zz.max() - zz.min() + 1) * 2.0 - 20.0) <= 4.0  # z: 160 mm of field onto 160 mm of lung
     assert abs(zz.mean() - 44.5) <= 1.0 and abs(xx.mean() - 39.5) <= 1.0  # centred on the lungs

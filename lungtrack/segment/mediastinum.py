@@ -8,22 +8,23 @@ it (a filled notch at the apex, a bridge across the midline) gets dense "lesions
 are left out. Lung lesions against the chest wall lie outside the hull of both lungs, and
 lesions enclosed by aerated lung inside their own lung's hull, so neither is touched.
 
-Hulls are taken on a grid of about ``grid_mm`` in-plane (the outline, not its voxels, matters).
+Hulls are taken on a grid of about ``grid_mm`` (the outline, not its voxels, matters; thick
+slices stay single slices).
 Arrays are (z, y, x) in canonical LPS orientation, spacing (z, y, x) in mm.
 """
 
 import numpy as np
-from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
 
+from lungtrack.segment.coarse import block_mean, block_steps, to_fine
 from lungtrack.segment.morphology import bounding_box
 
 
 def _hull(mask2d: np.ndarray) -> np.ndarray:
-    return convex_hull_image(mask2d) if mask2d.any() else mask2d
+    return convex_hull_image(mask2d, offset_coordinates=False) if mask2d.any() else mask2d
 
 
-def mediastinum(right: np.ndarray, left: np.ndarray, spacing, grid_mm: float = 2.0) -> np.ndarray:
+def mediastinum(right: np.ndarray, left: np.ndarray, spacing, grid_mm: float = 4.0) -> np.ndarray:
     """Mediastinum mask (bool, (z, y, x)) between the aerated ``right`` and ``left`` lung (bool
     masks of aerated voxels), slice by slice (see module doc); empty where one lung is missing."""
     out = np.zeros(right.shape, dtype=bool)
@@ -31,14 +32,12 @@ def mediastinum(right: np.ndarray, left: np.ndarray, spacing, grid_mm: float = 2
     if not (right.any() and left.any()):
         return out
     box = bounding_box(both, [0, 1, 1])
-    step = max(int(round(grid_mm / min(spacing[1:]))), 1)
-    coarse = [m[box][:, ::step, ::step] for m in (right, left)]
+    steps = block_steps(spacing, grid_mm)
+    coarse = [block_mean(m[box], steps) > 0 for m in (right, left)]
     between = np.zeros(coarse[0].shape, dtype=bool)
     for z in range(between.shape[0]):
         r, l = coarse[0][z], coarse[1][z]
         if r.any() and l.any():
             between[z] = _hull(r | l) & ~_hull(r) & ~_hull(l)
-    sub = out[box]
-    fine = np.repeat(np.repeat(between, step, axis=1), step, axis=2)[:, : sub.shape[1], : sub.shape[2]]
-    sub[:, : fine.shape[1], : fine.shape[2]] = fine
+    out[box] = to_fine(between, steps, out[box].shape)
     return out
