@@ -15,7 +15,8 @@ def test_mediastinum_is_between_the_lungs_not_beside_them():
     left[:, 10:50, 50:75] = True
     right[:, 25:35, 5:12] = False  # a lateral notch (a lesion against the wall)
     found = mediastinum(right, left, (5.0, 1.0, 1.0))
-    assert found[:, 15:45, 35:45].all()  # the gap between the lungs
+    assert found[:, 16:26, 36:44].all()  # the gap between the lungs, in front of their centre
+    assert not found[:, 32:].any()  # behind it: spine and dorsal lung
     assert not found[:, 25:35, 5:12].any() and not (found & (right | left)).any()
     assert not mediastinum(right, np.zeros_like(left), (5.0, 1.0, 1.0)).any()  # one lung: nothing
 

@@ -44,7 +44,7 @@ def segment_lesions_threshold(
     max_hu: float = 150.0,
     vessel_radius_mm: float = 4.0,
     vessel_rim_mm: float = 2.0,
-    ggo_radius_mm: float = 4.0,
+    ggo_radius_mm: float = 5.0,
     min_volume_mm3: float = 100.0,
     smooth_mm: float = 1.0,
     mediastinal_prior: bool = True,
@@ -69,8 +69,9 @@ def segment_lesions_threshold(
     - ``ggo_radius_mm`` (mm): lesion tissue must hold a ball of this radius; thinner structures
       in the ground-glass range are vessels and bronchial walls blurred by partial volume, or
       shells. On real chest CT with 5 mm slices the haze around the hilar vessels holds a 3 mm
-      ball: false-positive POI 1.0-1.2 % at 3 mm, 0.55-0.65 % at 4 mm without the tube step;
-      ground-glass foci thinner than 8 mm are missed.
+      ball (false-positive POI with the tube step 0.4-0.6 % at 3 mm, 0.3-0.5 % at 4 mm, 0.2 % at
+      5 mm); ground-glass foci thinner than 10 mm are missed (inserted real lesions: sensitivity
+      0.42 at 3 mm, 0.33 at 4 mm, 0.30 at 5 mm, ``bench/realct_lesions.py``).
     - ``tube_threshold`` (0-1): ground-glass candidates on or near bright tubes (Frangi's measure
       on Hessian eigenvalues at this level or above, ``vessels.tubes``: vessels, also those
       smeared into ground-glass HU by thick slices) are left out; None: no tube step.

@@ -3,7 +3,10 @@
 Lung is aerated on both sides of a lesion or wraps around it; the heart, the great vessels, the
 thymus and the fat in front of the trachea lie between the two lungs, outside the outline of
 either. On each axial slice the mediastinum here is the part of the convex hull of both lungs'
-aerated voxels that lies in neither lung's own convex hull. A lung mask that took in a piece of
+aerated voxels that lies in neither lung's own convex hull, in front of the lungs' centre (in
+front of the spine: the anterior and middle mediastinum; behind it the hull's chord from one
+lung's posterior recess to the other also spans dorsal lesions beside the spine, the most
+common site of COVID-19 consolidation, so the posterior mediastinum is not taken). A lung mask that took in a piece of
 it (a filled notch at the apex, a bridge across the midline) gets dense "lesions" there: they
 are left out. Lung lesions against the chest wall lie outside the hull of both lungs, and
 lesions enclosed by aerated lung inside their own lung's hull, so neither is touched.
@@ -39,5 +42,6 @@ def mediastinum(right: np.ndarray, left: np.ndarray, spacing, grid_mm: float = 4
         r, l = coarse[0][z], coarse[1][z]
         if r.any() and l.any():
             between[z] = _hull(r | l) & ~_hull(r) & ~_hull(l)
+            between[z, int(np.nonzero(r | l)[0].mean()) :] = False  # behind the lungs' centre: spine, dorsal lung
     out[box] = to_fine(between, steps, out[box].shape)
     return out

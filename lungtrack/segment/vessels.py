@@ -24,7 +24,7 @@ from lungtrack.segment.morphology import bounding_box, dilate
 
 
 def tube_measure(hu: np.ndarray, spacing, where: np.ndarray, scales_mm=(1.5, 3.0), alpha: float = 0.5,
-                 beta: float = 0.5, contrast_hu: float = 60.0) -> np.ndarray:
+                 beta: float = 0.5, contrast_hu: float = 150.0) -> np.ndarray:
     """Frangi tube measure (0-1, float32) of bright tubes in ``hu`` at the voxels of ``where``
     (0 elsewhere), the maximum over ``scales_mm`` (mm, Gaussian sigma); ``contrast_hu`` (HU) is the
     scale-normalised curvature strength at which a tube counts half (c above)."""
