@@ -24,7 +24,7 @@ from lungtrack.segment.morphology import bounding_box
 
 
 def _hull(mask2d: np.ndarray) -> np.ndarray:
-    return convex_hull_image(mask2d, offset_coordinates=False) if mask2d.any() else mask2d
+    return convex_hull_image(mask2d) if mask2d.any() else mask2d
 
 
 def mediastinum(right: np.ndarray, left: np.ndarray, spacing, grid_mm: float = 4.0) -> np.ndarray:
