@@ -16,6 +16,8 @@ slices stay single slices).
 Arrays are (z, y, x) in canonical LPS orientation, spacing (z, y, x) in mm.
 """
 
+import warnings
+
 import numpy as np
 from skimage.morphology import convex_hull_image
 
@@ -24,7 +26,14 @@ from lungtrack.segment.morphology import bounding_box
 
 
 def _hull(mask2d: np.ndarray) -> np.ndarray:
-    return convex_hull_image(mask2d) if mask2d.any() else mask2d
+    """Convex hull through the pixel centres (corners would widen each lung by a pixel of the coarse
+    grid and narrow the mediastinum between them); a lung slice on one line is its own hull."""
+    if not mask2d.any():
+        return mask2d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # qhull refuses points on one line
+        hull = convex_hull_image(mask2d, offset_coordinates=False)
+    return hull | mask2d
 
 
 def mediastinum(right: np.ndarray, left: np.ndarray, spacing, grid_mm: float = 4.0) -> np.ndarray:
