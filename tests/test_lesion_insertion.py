@@ -56,4 +56,4 @@ def test_hu_model_keeps_vessels_and_air_bronchograms():
     assert core.any() and (labels == 1).any()
     assert abs(np.median(mixed[core & (hu == -850.0)]) + 20.0) < 10.0  # consolidated
     air = core & (hu == -960.0)
-    assert air.any() and np.array_equal(mixed[air], hu[air])  # air bronchograms stay air
+    assert air.any() and mixed[air].max() < -400.0  # air bronchograms: ground glass at most, never consolidated

@@ -8,8 +8,8 @@ the CT's lung mask. The CT's own HU are then changed there as COVID-19 changes l
 - ground glass: ``hu + alpha * (target - hu)`` where ``hu`` is below the target (aerated lung gets
   denser, vessels and bronchial walls stay visible), plus spatially correlated texture noise;
 - consolidation core (lesion voxels deeper than ``core_depth_mm``): ``max(hu, target)`` plus
-  noise;
-- both except where the original is below ``bronchogram_hu`` (airway lumen: air bronchograms stay air).
+  noise, except where the original is below ``bronchogram_hu`` (air bronchograms stay air; not
+  applied to ground glass, since aerated lung itself is below -900 HU in some scans).
 
 Arrays are (z, y, x); HU; spacing (z, y, x) mm unless named ``GetSpacing`` (x, y, z).
 """
@@ -92,12 +92,11 @@ def insert_lesion(hu: np.ndarray, lesion: np.ndarray, spacing, look: LesionLook,
     noise = ndi.gaussian_filter(rng.standard_normal(old.shape).astype(np.float32), [look.noise_mm / s for s in spacing])
     noise *= look.noise_hu / max(float(noise.std()), 1e-6)
     out = old.copy()
-    tissue = inside & (old >= bronchogram_hu)
-    out[tissue] = old[tissue] + np.maximum(look.alpha * (look.ggo_hu - old[tissue]), 0.0) + noise[tissue]
+    out[inside] = old[inside] + np.maximum(look.alpha * (look.ggo_hu - old[inside]), 0.0) + noise[inside]
     box_labels = np.where(inside, GGO, 0).astype(np.uint8)
     if look.core_hu is not None:
         deep = ndi.distance_transform_edt(inside, sampling=spacing) > look.core_depth_mm
-        core = deep & tissue
+        core = deep & (old >= bronchogram_hu)
         out[core] = np.maximum(old[core], look.core_hu) + noise[core]
         box_labels[deep] = CONSOLIDATION
     new[box], labels[box] = out, box_labels
