@@ -23,7 +23,7 @@ NO_PRIORS = {"mediastinal_prior": False, "tube_threshold": None}
 @pytest.fixture(scope="module")
 def insert(shared_data, tmp_path_factory):
     """``insert(mask name, seed, consolidation, **opts)``: the bench row of one insertion into pyradiomics-lung2."""
-    name, ct, tumour = CTS[0]
+    _, ct, tumour = CTS[0]
     realct = shared_data / "realct"
     image = read_image(realct / ct)
     lungs = cached_lungs(realct / ct, image, tmp_path_factory.mktemp("lungs"))
