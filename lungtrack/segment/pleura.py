@@ -116,7 +116,8 @@ def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
 
 
 def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, spacing, window_mm: float,
-                min_gap_mm: float, max_depth_mm: float, max_bridge_deg: float, max_hu: float) -> list:
+                min_gap_mm: float, max_depth_mm: float, max_bridge_deg: float, max_hu: float,
+                min_reach: float = 0.0) -> list:
     """Wall lesions found by the chest wall thickness along rays (module doc): copies of ``lungs``
     with, per angle bin, the voxels between the outermost lung voxel and the estimated inner wall
     added where the gap is at least ``min_gap_mm`` and at most ``max_depth_mm`` (mm), below
@@ -138,7 +139,7 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
         for (lo, hi), result in zip(ranges, out):
             own = hi == outer  # this lung is the outermost along the ray
             gap = thickness[z] - wall[z]
-            start = np.where(own & (gap >= min_gap_mm), hi, np.nan)
+            start = np.where(own & (gap >= min_gap_mm) & (hi >= min_reach * r_skin), hi, np.nan)
             start = np.fmin(start, _bridge(present, own, lo, max_bins))
             start[~(inner_wall - start <= max_depth_mm)] = np.nan  # deeper: anatomy, not a lesion
             add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z] & (hu[z] < max_hu)
@@ -185,7 +186,7 @@ def fill_wall_lesions(
     body: np.ndarray,
     hu: np.ndarray,
     spacing,
-    window_mm: float = 100.0,
+    window_mm: float = 60.0,
     min_gap_mm: float = 3.0,
     min_depth_mm: float = 4.0,
     max_depth_mm: float = 60.0,
@@ -193,12 +194,13 @@ def fill_wall_lesions(
     min_volume_ml: float = 1.0,
     max_hu: float = 150.0,
     min_reach: float = 0.5,
+    gap_reach: float = 0.4,
 ) -> list:
     """Return copies of ``lungs`` (list of (z, y, x) boolean masks) with wall lesions added (module doc).
 
     Candidates are the lung's concave notches on its wall side (:func:`wall_notches`) and the
     gaps to the chest wall that the neighbouring slices do not have (:func:`radial_fill`, with
-    ``window_mm``, ``min_gap_mm`` and ``max_bridge_deg``). Of both, only pieces that hold a ball
+    ``window_mm``, ``min_gap_mm``, ``max_bridge_deg`` and ``gap_reach``). Of both, only pieces that hold a ball
     of ``min_depth_mm`` (mm; thinner is the rib indentation, pleura or extrapleural fat along a
     healthy lung) and measure at least ``min_volume_ml`` (mL) are added. ``max_depth_mm`` (mm):
     deeper gaps are anatomy; ``max_hu`` (HU): denser voxels (bone, contrast) are never lung;
@@ -206,7 +208,7 @@ def fill_wall_lesions(
     """
     geometry = ray_geometry(lungs, body, spacing)
     radial = radial_fill(lungs, body, hu, geometry, spacing, window_mm, min_gap_mm, max_depth_mm, max_bridge_deg,
-                         max_hu)
+                         max_hu, gap_reach)
     out = []
     for k, (lung, by_ray) in enumerate(zip(lungs, radial)):
         added = by_ray & ~lung
