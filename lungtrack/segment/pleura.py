@@ -1,10 +1,10 @@
 """Keeping dense lesions that lie against the chest wall inside the lung.
 
 Consolidation (about -100 to +60 HU) is as dense as the chest wall, so a threshold cuts it out of
-the lung where it touches the ribs (the typical dorsal-basal pattern of COVID-19 pneumonia). Two
-kinds of candidates are filled back, both only on the wall side of the lung (beyond its outermost
-voxel along the ray from the body's centre; never towards the mediastinum, the heart or the liver
-dome, which lie on the inner side of the lung):
+the lung where it touches the ribs (the typical dorsal-basal pattern of COVID-19 pneumonia). Three
+kinds of candidates are filled back, all only on the wall side of the lung (beyond its outermost
+voxel along the ray from the body's centre, or behind its rearmost voxel; never towards the
+mediastinum, the heart or the liver dome, which lie on the inner side of the lung):
 
 - notches: a lesion bites into the lung from the wall, and on an axial slice the lung's outline,
   convex along the ribs elsewhere, has a concave notch there (the voxels of the lung's convex hull
@@ -16,13 +16,17 @@ dome, which lie on the inner side of the lung):
   without lung between two rays of the same lung (a lesion filling the posterior recess) are
   bridged. Beyond the measured slices each ray keeps its end value, so that a lung base pulling
   away from the lateral wall above a domed diaphragm stays outside the lung.
+- gaps behind the lung: the same measure along parallel rays towards the back (one per column x,
+  from the body's centre row to the skin of the back). In the paravertebral gutter and on the
+  posterior slope of the diaphragm, rays from the body's centre run obliquely and meet lung again
+  beyond a lesion; straight back, the lesion lies behind the lung's rearmost voxel.
 
 Healthy anatomy leaves only thin candidates (rib indentations, pleura, extrapleural fat, the
 paravertebral gutter, breasts and a thick wall shift the skin, not the inner wall), so of both
 kinds only pieces thicker than ``min_depth_mm`` and larger than ``min_volume_ml`` are lung.
 Not recovered (documented limits): a consolidation filling a whole lobe's wall side over more than
-the z window, and a mass in the paravertebral corner or on the diaphragm that the lung does not
-wrap around.
+the z window, and the parts of a mass in the paravertebral corner or on the diaphragm that have
+lung behind them along both kinds of rays, or that sit at the lowest slices of their column.
 
 Arrays are (z, y, x) in canonical LPS orientation (z = 0 at the feet), HU, spacing (z, y, x) mm.
 """
@@ -61,18 +65,19 @@ def _radial_range(radius, bins, mask):
 def _bridge(present: np.ndarray, own: np.ndarray, values: np.ndarray, max_bins: int) -> np.ndarray:
     """``values`` interpolated over circular runs of absent bins (``~present``) no longer than
     ``max_bins`` whose neighbouring bins on both sides are ``own`` (NaN elsewhere)."""
-    out = np.full(ANGLE_BINS, np.nan, dtype=np.float32)
-    if present.all() or not present.any():
+    n = present.size
+    out = np.full(n, np.nan, dtype=np.float32)
+    if max_bins < 1 or present.all() or not present.any():
         return out
     shift = int(np.argmax(present))  # rotate so that bin 0 is present
     p, o, v = np.roll(present, -shift), np.roll(own, -shift), np.roll(values, -shift)
     edges = np.flatnonzero(np.diff(p.astype(np.int8)))  # run of absent bins: edges[k] + 1 .. edges[k + 1]
-    starts, stops = edges[::2] + 1, np.r_[edges[1::2] + 1, ANGLE_BINS][: len(edges[::2])]
+    starts, stops = edges[::2] + 1, np.r_[edges[1::2] + 1, n][: len(edges[::2])]
     for start, stop in zip(starts, stops):
-        after = stop % ANGLE_BINS
+        after = stop % n
         if stop - start <= max_bins and o[start - 1] and o[after]:
             t = (np.arange(start, stop) - (start - 1)) / (stop - (start - 1))
-            out[(np.arange(start, stop) + shift) % ANGLE_BINS] = (1 - t) * v[start - 1] + t * v[after]
+            out[(np.arange(start, stop) + shift) % n] = (1 - t) * v[start - 1] + t * v[after]
     return out
 
 
@@ -115,6 +120,35 @@ def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     return geometry
 
 
+def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
+    """Per axial slice with lung, the parallel rays towards the back, in the layout of
+    :func:`ray_geometry`: one bin per column x, radius (mm) = distance behind the body's centre row
+    (pixels in front of it are left out), the skin of the back per column, (foremost, rearmost)
+    radius of each lung per column behind that row, the rearmost over both lungs."""
+    geometry = {}
+    y = np.arange(body.shape[1], dtype=np.float32)[:, None]
+    bins = np.broadcast_to(np.arange(body.shape[2], dtype=np.int32), body.shape[1:])
+    for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
+        if not body[z].any():
+            continue
+        radius = np.broadcast_to((y - ndi.center_of_mass(body[z])[0]) * spacing[1], body.shape[1:])
+        behind = radius > 0
+        ranges = [_column_range(radius, m[z] & behind) for m in lungs]
+        outer = np.fmax.reduce([hi for _, hi in ranges])
+        geometry[z] = radius, bins, _column_range(radius, body[z] & behind)[1], ranges, outer
+    return geometry
+
+
+def _column_range(radius, mask):
+    """(smallest, largest) ``radius`` (mm) of the ``mask`` pixels of each column, NaN without any."""
+    values = np.where(mask, radius, np.nan)
+    present = mask.any(axis=0)
+    lo, hi = np.full(mask.shape[1], np.nan, np.float32), np.full(mask.shape[1], np.nan, np.float32)
+    lo[present] = np.nanmin(values[:, present], axis=0)
+    hi[present] = np.nanmax(values[:, present], axis=0)
+    return lo, hi
+
+
 def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, spacing, window_mm: float,
                 min_gap_mm: float, max_depth_mm: float, max_bridge_deg: float, max_hu: float,
                 min_reach: float = 0.0) -> list:
@@ -125,14 +159,15 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
     the same lung are bridged. ``window_mm`` (mm) must exceed the lesions' craniocaudal size;
     ``geometry`` from :func:`ray_geometry`."""
     out = [m.copy() for m in lungs]
-    thickness = np.full((hu.shape[0], ANGLE_BINS), np.nan, dtype=np.float32)
-    for z, (_, _, r_skin, _, outer) in geometry.items():
-        thickness[z] = r_skin - outer
     if not geometry:
         return out
+    n_bins = len(next(iter(geometry.values()))[4])
+    thickness = np.full((hu.shape[0], n_bins), np.nan, dtype=np.float32)
+    for z, (_, _, r_skin, _, outer) in geometry.items():
+        thickness[z] = r_skin - outer
     wall = wall_profile(thickness, spacing, window_mm)
     wall[~np.isfinite(wall)] = np.nan  # no lung at this angle within the window: wall unknown
-    max_bins = int(max_bridge_deg / 360 * ANGLE_BINS)
+    max_bins = int(max_bridge_deg / 360 * n_bins)
     for z, (radius, bins, r_skin, ranges, outer) in geometry.items():
         inner_wall = r_skin - wall[z]  # NaN where the wall is unknown: nothing is added there
         present = ~np.isnan(outer)
@@ -195,23 +230,29 @@ def fill_wall_lesions(
     max_hu: float = 150.0,
     min_reach: float = 0.5,
     gap_reach: float = 0.4,
+    back_reach: float = 0.2,
 ) -> list:
     """Return copies of ``lungs`` (list of (z, y, x) boolean masks) with wall lesions added (module doc).
 
     Candidates are the lung's concave notches on its wall side (:func:`wall_notches`) and the
     gaps to the chest wall that the neighbouring slices do not have (:func:`radial_fill`, with
-    ``window_mm``, ``min_gap_mm``, ``max_bridge_deg`` and ``gap_reach``). Of both, only pieces that hold a ball
-    of ``min_depth_mm`` (mm; thinner is the rib indentation, pleura or extrapleural fat along a
-    healthy lung) and measure at least ``min_volume_ml`` (mL) are added. ``max_depth_mm`` (mm):
+    ``window_mm``, ``min_gap_mm``, ``max_bridge_deg`` and ``gap_reach``), and the same gaps along
+    parallel rays straight back (:func:`column_geometry`, not bridged, on columns where the lung
+    reaches ``back_reach`` (0-1) of the way from the body's centre row to the skin of the back).
+    Of all, only pieces that hold a ball of ``min_depth_mm`` (mm; thinner is the rib indentation,
+    pleura or extrapleural fat along a healthy lung) and measure at least ``min_volume_ml`` (mL)
+    are added. ``max_depth_mm`` (mm):
     deeper gaps are anatomy; ``max_hu`` (HU): denser voxels (bone, contrast) are never lung;
     ``min_reach`` (0-1): see :func:`wall_notches`.
     """
     geometry = ray_geometry(lungs, body, spacing)
     radial = radial_fill(lungs, body, hu, geometry, spacing, window_mm, min_gap_mm, max_depth_mm, max_bridge_deg,
                          max_hu, gap_reach)
+    back = radial_fill(lungs, body, hu, column_geometry(lungs, body, spacing), spacing, window_mm, min_gap_mm,
+                       max_depth_mm, 0.0, max_hu, back_reach)
     out = []
-    for k, (lung, by_ray) in enumerate(zip(lungs, radial)):
-        added = by_ray & ~lung
+    for k, (lung, by_ray, behind) in enumerate(zip(lungs, radial, back)):
+        added = (by_ray | behind) & ~lung
         for z, (radius, bins, r_skin, ranges, _) in geometry.items():
             added[z] |= wall_notches(lung[z], body[z], hu[z], (radius, bins, r_skin), ranges[k][1], max_hu,
                                      max_depth_mm, min_reach)
