@@ -206,6 +206,20 @@ def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, rays,
     return hull & ~lung2d & body2d & (hu2d < max_hu) & beyond
 
 
+def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacing, grow_mm: float) -> np.ndarray:
+    """``seed`` (z, y, x) grown in-plane by up to ``grow_mm`` (mm) through the ``free`` pixels that lie
+    inside the convex hull of ``lung`` on each slice (the lung's outline with the seed in it);
+    returns the grown mask (the seed included)."""
+    out = seed.copy()
+    steps = max(int(round(grow_mm / min(spacing[1:]))), 1)
+    for z in np.flatnonzero(seed.any(axis=(1, 2))):
+        rows, cols = np.flatnonzero(lung[z].any(axis=1)), np.flatnonzero(lung[z].any(axis=0))
+        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        domain = convex_hull_image(lung[z][box]) & free[z][box] | seed[z][box]
+        out[z][box] = ndi.binary_dilation(seed[z][box], iterations=steps, mask=domain)
+    return out
+
+
 def _thick_pieces(mask: np.ndarray, min_depth_mm: float, min_volume_ml: float, spacing) -> np.ndarray:
     """The 26-connected pieces of ``mask`` that hold a ball of ``min_depth_mm`` (mm) somewhere and
     measure at least ``min_volume_ml`` (mL), kept whole (their thin edges with them)."""
@@ -231,6 +245,7 @@ def fill_wall_lesions(
     min_reach: float = 0.5,
     gap_reach: float = 0.4,
     back_reach: float = 0.2,
+    grow_mm: float = 20.0,
 ) -> list:
     """Return copies of ``lungs`` (list of (z, y, x) boolean masks) with wall lesions added (module doc).
 
@@ -241,7 +256,10 @@ def fill_wall_lesions(
     reaches ``back_reach`` (0-1) of the way from the body's centre row to the skin of the back).
     Of all, only pieces that hold a ball of ``min_depth_mm`` (mm; thinner is the rib indentation,
     pleura or extrapleural fat along a healthy lung) and measure at least ``min_volume_ml`` (mL)
-    are added. ``max_depth_mm`` (mm):
+    are added. The pieces found behind the lung then grow by up to ``grow_mm`` (mm) through soft
+    tissue inside the lung's outline on each slice (:func:`grow_in_outline`): a mass in the
+    paravertebral gutter or on the posterior diaphragm has lung in front of it and beside it, and
+    its parts with lung behind them too are in no ray's gap. ``max_depth_mm`` (mm):
     deeper gaps are anatomy; ``max_hu`` (HU): denser voxels (bone, contrast) are never lung;
     ``min_reach`` (0-1): see :func:`wall_notches`.
     """
@@ -250,11 +268,13 @@ def fill_wall_lesions(
                          max_hu, gap_reach)
     back = radial_fill(lungs, body, hu, column_geometry(lungs, body, spacing), spacing, window_mm, min_gap_mm,
                        max_depth_mm, 0.0, max_hu, back_reach)
+    free = body & (hu < max_hu) & ~np.any(lungs, axis=0)
     out = []
     for k, (lung, by_ray, behind) in enumerate(zip(lungs, radial, back)):
         added = (by_ray | behind) & ~lung
         for z, (radius, bins, r_skin, ranges, _) in geometry.items():
             added[z] |= wall_notches(lung[z], body[z], hu[z], (radius, bins, r_skin), ranges[k][1], max_hu,
                                      max_depth_mm, min_reach)
-        out.append(lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing))
+        filled = lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing)
+        out.append(filled | grow_in_outline(filled, filled & behind & ~lung, free, spacing, grow_mm))
     return out
