@@ -245,7 +245,7 @@ def fill_wall_lesions(
     min_reach: float = 0.5,
     gap_reach: float = 0.4,
     back_reach: float = 0.2,
-    grow_mm: float = 20.0,
+    grow_mm: float = 25.0,
 ) -> list:
     """Return copies of ``lungs`` (list of (z, y, x) boolean masks) with wall lesions added (module doc).
 
