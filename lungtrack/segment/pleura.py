@@ -131,21 +131,23 @@ def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
         if not body[z].any():
             continue
-        radius = np.broadcast_to((y - ndi.center_of_mass(body[z])[0]) * spacing[1], body.shape[1:])
-        behind = radius > 0
-        ranges = [_column_range(radius, m[z] & behind) for m in lungs]
+        centre = ndi.center_of_mass(body[z])[0]
+        radius = np.broadcast_to((y - centre) * spacing[1], body.shape[1:])
+        first = int(np.floor(centre)) + 1  # the first row behind the centre
+        ranges = [_column_range(m[z, first:], first, centre, spacing[1]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
-        geometry[z] = radius, bins, _column_range(radius, body[z] & behind)[1], ranges, outer
+        geometry[z] = radius, bins, _column_range(body[z, first:], first, centre, spacing[1])[1], ranges, outer
     return geometry
 
 
-def _column_range(radius, mask):
-    """(smallest, largest) ``radius`` (mm) of the ``mask`` pixels of each column, NaN without any."""
-    values = np.where(mask, radius, np.nan)
-    present = mask.any(axis=0)
-    lo, hi = np.full(mask.shape[1], np.nan, np.float32), np.full(mask.shape[1], np.nan, np.float32)
-    lo[present] = np.nanmin(values[:, present], axis=0)
-    hi[present] = np.nanmax(values[:, present], axis=0)
+def _column_range(rows: np.ndarray, first: int, centre: float, pixel_mm: float):
+    """(smallest, largest) radius (mm behind row ``centre``) of the pixels of each column of
+    ``rows`` (the (y, x) rows from row ``first`` on), NaN in columns without any."""
+    present = rows.any(axis=0)
+    top = first + rows.argmax(axis=0)
+    bottom = first + rows.shape[0] - 1 - rows[::-1].argmax(axis=0)
+    lo = np.where(present, (top - centre) * pixel_mm, np.nan).astype(np.float32)
+    hi = np.where(present, (bottom - centre) * pixel_mm, np.nan).astype(np.float32)
     return lo, hi
 
 
@@ -177,6 +179,8 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
             start = np.where(own & (gap >= min_gap_mm) & (hi >= min_reach * r_skin), hi, np.nan)
             start = np.fmin(start, _bridge(present, own, lo, max_bins))
             start[~(inner_wall - start <= max_depth_mm)] = np.nan  # deeper: anatomy, not a lesion
+            if np.isnan(start).all():
+                continue
             add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z] & (hu[z] < max_hu)
             result[z] |= add
     return out
