@@ -78,7 +78,7 @@ def test_tube_along_the_whole_lung_stays_outside_it():
     """The same indentation over the lung's whole height (the descending aorta beside the spine)
     is anatomy: the wall behind the lung is as thick in every slice, so nothing is added."""
     spacing = (5.0, 3.0, 3.0)
-    lungs, body, hu, (z, y, x) = _chest(spacing)
+    lungs, body, hu, (_, y, x) = _chest(spacing)
     tube = body & ((x - 40) ** 2 + (y - 70) ** 2 < 15 ** 2)
     hu[tube] = 40.0
     seen = [m & (hu < -400) for m in lungs]

@@ -215,7 +215,7 @@ def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacin
     inside the convex hull of ``lung`` on each slice (the lung's outline with the seed in it);
     returns the grown mask (the seed included)."""
     out = seed.copy()
-    steps = max(int(round(grow_mm / min(spacing[1:]))), 1)
+    steps = max(round(grow_mm / min(spacing[1:])), 1)
     for z in np.flatnonzero(seed.any(axis=(1, 2))):
         rows, cols = np.flatnonzero(lung[z].any(axis=1)), np.flatnonzero(lung[z].any(axis=0))
         box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
