@@ -85,3 +85,21 @@ def test_tube_along_the_whole_lung_stays_outside_it():
     right, left = fill_wall_lesions(seen, body, hu, spacing)
     assert (tube & lungs[1]).sum() > 1000
     assert not (right & ~seen[0]).any() and not (left & ~seen[1]).any()
+
+
+def test_phantom_paravertebral_mass_is_lung_and_lesion():
+    """The phantom's solid mass in the left lung's posterior-medial corner (option
+    ``paravertebral_mass_mm``) is segmented as lung and as consolidation, and nothing around it is
+    taken in."""
+    case = make_case(1234, timepoint=0, n_timepoints=1, lesions=False, paravertebral_mass_mm=40.0)
+    mass = case.lesions == 2
+    assert mass.sum() * case.voxel_ml > 10.0 and not (case.lesions == 1).any()
+    assert np.unique(case.lungs[mass]).tolist() == [2]  # left lung
+    image = case.image()
+    lungs_image = segment_lungs(image)
+    lungs = sitk.GetArrayFromImage(lungs_image) > 0
+    lesions = sitk.GetArrayFromImage(segment_lesions(image, lungs_image)) > 0
+    truth = case.lungs > 0
+    assert (lungs & mass).sum() >= 0.85 * mass.sum()  # 0.94 (0.01 before the rays straight back)
+    assert (lesions & mass).sum() >= 0.8 * mass.sum()  # 0.94
+    assert abs(lungs.sum() - truth.sum()) <= 0.03 * truth.sum() and (lungs & ~truth).sum() <= 0.02 * truth.sum()
