@@ -66,7 +66,8 @@ class PhantomOptions:
         if not 0.0 <= self.basal_retraction_mm <= 60.0:
             raise ValueError(f"phantom option basal_retraction_mm must be in [0, 60] mm, got {self.basal_retraction_mm}")
         if not 0.0 <= self.paravertebral_mass_mm <= 80.0:
-            raise ValueError(f"phantom option paravertebral_mass_mm must be in [0, 80] mm, got {self.paravertebral_mass_mm}")
+            raise ValueError(
+                f"phantom option paravertebral_mass_mm must be in [0, 80] mm, got {self.paravertebral_mass_mm}")
         if self.n_slices is not None and self.n_slices < 2:
             raise ValueError(f"phantom option n_slices must be >= 2, got {self.n_slices}")
         if self.fov_padding is not None and not -3024 <= self.fov_padding <= -1024:

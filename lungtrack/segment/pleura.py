@@ -22,8 +22,10 @@ mediastinum, the heart or the liver dome, which lie on the inner side of the lun
   beyond a lesion; straight back, the lesion lies behind the lung's rearmost voxel.
 
 Healthy anatomy leaves only thin candidates (rib indentations, pleura, extrapleural fat, the
-paravertebral gutter, breasts and a thick wall shift the skin, not the inner wall), so of both
-kinds only pieces thicker than ``min_depth_mm`` and larger than ``min_volume_ml`` are lung.
+paravertebral gutter, breasts and a thick wall shift the skin, not the inner wall), so of all
+kinds only pieces thicker than ``min_depth_mm`` and larger than ``min_volume_ml`` are lung. The
+pieces found behind the lung then grow through the soft tissue inside the lung's axial outline:
+the parts of a paravertebral mass that have lung behind them too.
 Not recovered (documented limits): a consolidation filling a whole lobe's wall side over more than
 the z window, and the parts of a mass in the paravertebral corner or on the diaphragm that have
 lung behind them along both kinds of rays, or that sit at the lowest slices of their column.
@@ -155,11 +157,14 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
                 min_gap_mm: float, max_depth_mm: float, max_bridge_deg: float, max_hu: float,
                 min_reach: float = 0.0) -> list:
     """Wall lesions found by the chest wall thickness along rays (module doc): copies of ``lungs``
-    with, per angle bin, the voxels between the outermost lung voxel and the estimated inner wall
+    with, per bin (ray), the voxels between the outermost lung voxel and the estimated inner wall
     added where the gap is at least ``min_gap_mm`` and at most ``max_depth_mm`` (mm), below
-    ``max_hu`` (HU); runs of rays without lung up to ``max_bridge_deg`` (degrees) between rays of
-    the same lung are bridged. ``window_mm`` (mm) must exceed the lesions' craniocaudal size;
-    ``geometry`` from :func:`ray_geometry`."""
+    ``max_hu`` (HU), on rays where that outermost voxel lies at least ``min_reach`` (0-1) of the
+    way to the skin (nearer the body's centre the ray leaves the lung at its mediastinal edge, and
+    the anterior mediastinum and the retrosternal fat thicken from slice to slice without any
+    lesion); runs of rays without lung up to ``max_bridge_deg`` (degrees of the bins' full turn)
+    between rays of the same lung are bridged. ``window_mm`` (mm) must exceed the lesions'
+    craniocaudal size; ``geometry`` from :func:`ray_geometry` or :func:`column_geometry`."""
     out = [m.copy() for m in lungs]
     if not geometry:
         return out
