@@ -47,11 +47,11 @@ def test_cohort_csv_matches_truth(demo_run):
     for row in table.itertuples():
         truth = _truth_volumes(demo, row.patient_id, row.study_date)
         assert abs(row.lung_ml - truth["lung_ml"]) <= 0.03 * truth["lung_ml"]
-        # within 1 pp (the threshold backend on these NIfTI files: -0.52 to +0.28 pp; per lung -1.01
-        # to +0.81 pp, where consolidation on the diaphragm is taken back along the rays straight back)
-        assert abs(row.poi - truth["poi"]) <= 1.0
-        assert -2.0 <= row.poi_right - truth["poi_right"] <= 1.5
-        assert -2.0 <= row.poi_left - truth["poi_left"] <= 1.5
+        # never more lesion than the truth; less where consolidation lies on the diaphragm, which the
+        # wall fill no longer takes back (README, Segmentation: the price of not filling healthy domes)
+        assert -2.5 <= row.poi - truth["poi"] <= 1.0
+        assert -4.0 <= row.poi_right - truth["poi_right"] <= 1.5
+        assert -4.0 <= row.poi_left - truth["poi_left"] <= 1.5
         # the demo's truth is the reference, so the agreement columns are filled and agree
         assert row.dice_lung >= 0.95
         assert row.poi_error == pytest.approx(row.poi - truth["poi"], abs=1e-3)
