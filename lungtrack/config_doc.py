@@ -1,6 +1,6 @@
 """The README's configuration table, generated from the workflow's config schema.
 
-Run ``python -m lungtrack.config_doc`` after changing ``workflow/schemas/config.schema.yaml``;
+Run ``python -m lungtrack.config_doc`` after changing ``lungtrack/schemas/config.schema.yaml``;
 a test fails while the README's table differs from the schema.
 """
 
@@ -9,10 +9,9 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
+from lungtrack.settings import schema as config_schema
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
 
 
@@ -44,7 +43,7 @@ def readme_with_table(readme: str, schema: dict) -> str:
 
 
 def main() -> int:
-    schema = yaml.safe_load(SCHEMA.read_text())
+    schema = config_schema()
     readme = REPO / "README.md"
     readme.write_text(readme_with_table(readme.read_text(), schema))
     return 0

@@ -23,6 +23,7 @@ from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.privacy import file_key, patient_key
 from lungtrack.ingest.status import read_status
 from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.settings import SCHEMA_PATH
 
 N = 12  # slices of every test series (default ingest.min_slices is 10)
 
@@ -240,7 +241,7 @@ def test_bad_sample_sheet_rows_are_refused_with_the_line(tmp_path, capsys, rows,
 
 def test_config_problems_name_the_key(repo_root, tmp_path):
     base = yaml.safe_load((repo_root / "config.yaml").read_text())
-    schema = yaml.safe_load((repo_root / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
     assert config_problems(base, environ={}) == []
     bad_regex = {**base, "ingest": {**base["ingest"], "series_description_pattern": "lung[0-9"}}
     assert config_problems(bad_regex, environ={})[0].startswith(
@@ -287,7 +288,7 @@ def test_salt_file_is_read_and_never_needed_on_the_command_line(tmp_path, monkey
     salt = tmp_path / "salt.txt"
     salt.write_text("pepper-and-salt\n")
     monkeypatch.delenv("LUNGTRACK_PSEUDONYM_SALT", raising=False)
-    cases, _ = inventory(tmp_path, dicom, "--pseudonymize", "--salt-file", str(salt))
+    cases, _ = inventory(tmp_path, dicom, "--pseudonymize", "--pseudonym-salt-file", str(salt))
     assert list(cases["patient_id"]) == [patient_key("MRN-REAL-77", "pepper-and-salt")]
     assert main(["inventory", str(dicom), str(tmp_path / "x.tsv"), "--pseudonymize"]) == 2
 

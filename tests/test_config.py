@@ -7,10 +7,12 @@ import jsonschema
 import pytest
 import yaml
 
+from lungtrack.settings import SCHEMA_PATH
+
 
 @pytest.fixture(scope="module")
-def schema(repo_root):
-    return yaml.safe_load((repo_root / "workflow/schemas/config.schema.yaml").read_text())
+def schema():
+    return yaml.safe_load(SCHEMA_PATH.read_text())
 
 
 def test_default_config_is_valid(repo_root, schema):

@@ -124,8 +124,9 @@ def test_change_thresholds_read_the_same_in_csv_and_report(tmp_path):
     paths = [str(p) for p in write_metrics(tmp_path, scans=scans)]
     out, html = tmp_path / "cohort.csv", tmp_path / "P001.html"
     for threshold, call in (("5", "stable"), ("2", "progression")):
-        assert main(["cohort", *paths, "--min-poi-change", threshold, "--out", str(out)]) == 0
-        assert main(["report", *paths, "--patient-id", "P001", "--min-poi-change", threshold, "--out", str(html)]) == 0
+        assert main(["cohort", *paths, "--min-poi-change-pp", threshold, "--out", str(out)]) == 0
+        assert main(["report", *paths, "--patient-id", "P001", "--min-poi-change-pp", threshold,
+                     "--out", str(html)]) == 0
         assert pd.read_csv(out)["change_vs_previous"].tolist()[1] == call
         assert f'last interval <span class="call call-{call}">' in html.read_text()
 

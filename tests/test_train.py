@@ -15,8 +15,8 @@ from lungtrack.cli import main
 from lungtrack.errors import InputError
 from lungtrack.train.dataset import case_labels, dataset_labels, export_dataset, find_cases
 
-TINY = ["--folds", "all", "--epochs", "1", "--iterations", "2", "--base-features", "4", "--max-features", "16",
-        "--batch-size", "2", "--workers", "1"]
+TINY = ["--folds", "all", "--epochs", "1", "--iterations-per-epoch", "2", "--base-features", "4",
+        "--max-features", "16", "--batch-size", "2", "--target-spacing-mm", "null", "--workers", "1"]
 
 
 def _volume(seed: int):

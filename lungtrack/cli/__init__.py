@@ -1,8 +1,10 @@
-"""The ``lungtrack`` command line: one subcommand per pipeline step.
+"""The lungtrack command line: one subcommand per pipeline step.
 
 Each subcommand is a module in this package with a one-line docstring (its help), an
 ``add_arguments(parser)`` function and a ``run(args) -> int`` function that calls the
 library. Heavy libraries are imported inside ``run`` so that ``lungtrack --help`` stays fast.
+A subcommand that takes config keys lists them in ``OPTIONS`` (section -> keys): they are flags
+named like the keys, typed and documented by the config schema (:mod:`lungtrack.settings`).
 """
 
 import argparse
@@ -33,24 +35,13 @@ COMMANDS = {
 }
 
 
-def _available_commands():
-    """Yield (name, module) for every subcommand whose module exists."""
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"lungtrack.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"lungtrack.cli.{module_name}":
-                continue
-            raise
-        yield name, module
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lungtrack", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"lungtrack {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in _available_commands():
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"lungtrack.cli.{module_name}")
         help_line = (module.__doc__ or name).strip().splitlines()[0].replace("%", "%%")
         cmd = sub.add_parser(name, help=help_line, description=(module.__doc__ or "").replace("%", "%%"))
         module.add_arguments(cmd)

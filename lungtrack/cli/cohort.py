@@ -1,5 +1,10 @@
 """Collect per-timepoint metrics JSONs into the cohort table (CSV, one row per patient × timepoint)."""
 
+from lungtrack.settings import add_options
+
+#: config keys given as flags: the change call's thresholds, the same as the reports'
+OPTIONS = {"tracking": ["min_poi_change_pp", "min_lesion_volume_change_pct"]}
+
 
 def add_arguments(parser):
     parser.add_argument("metrics", nargs="*", help="metrics JSON files written by `lungtrack measure`")
@@ -8,10 +13,7 @@ def add_arguments(parser):
                              "(status failed, failed_step, reason) and are listed in --failures")
     parser.add_argument("--failures", help="failures table to write (TSV; needs --status): the failed cases of "
                                            "--status and the metrics files whose status is failed")
-    parser.add_argument("--min-poi-change", type=float, default=None,
-                        help="POI change (percentage points) a progression/regression call needs")
-    parser.add_argument("--min-volume-change", type=float, default=None,
-                        help="lesion volume change (%%) a progression/regression call needs")
+    add_options(parser, "tracking", OPTIONS["tracking"])
     parser.add_argument("--out", required=True, help="cohort CSV to write")
 
 
@@ -28,12 +30,10 @@ def run(args) -> int:
         raise InputError(args.failures, "--failures needs --status")
     if not args.metrics and args.status is None:
         raise InputError(None, "give metrics files (or --status)")
-    thresholds = {k: v for k, v in [("min_poi_pp", args.min_poi_change), ("min_volume_pct", args.min_volume_change)]
-                  if v is not None}
     statuses = None if args.status is None else [read_status(p) for p in args.status]
     records = [load_metrics(p) for p in args.metrics]
     table = cohort_table(records, failures=None if statuses is None else failures_table(statuses).to_dict("records"),
-                         **thresholds)
+                         min_poi_pp=args.min_poi_change_pp, min_volume_pct=args.min_lesion_volume_change_pct)
     failed = failures_table((statuses or []) + [case_outcome(r) for r in records])
     if args.failures:
         with atomic_path(args.failures) as tmp:

@@ -1,6 +1,10 @@
 """Convert one DICOM CT series (or a NIfTI volume) to an int16 HU NIfTI with a JSON sidecar."""
 
 from lungtrack.errors import InputError
+from lungtrack.settings import add_options
+
+#: config keys given as flags
+OPTIONS = {"ingest": ["tilt", "nonuniform"]}
 
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".mha", ".mhd")
 
@@ -16,10 +20,7 @@ def add_arguments(parser):
     parser.add_argument("--sidecar", help="JSON sidecar to write")
     parser.add_argument("--cases", help="cases TSV of `lungtrack inventory`: patient_id and timepoint "
                                         "of the series (or of the NIfTI volume, by path)")
-    parser.add_argument("--tilt", choices=["resample", "refuse"], default="resample",
-                        help="gantry tilt: resample onto an orthogonal grid (default) or refuse")
-    parser.add_argument("--nonuniform", choices=["resample", "refuse"], default="resample",
-                        help="missing slice or varying spacing: resample to uniform spacing (default) or refuse")
+    add_options(parser, "ingest", OPTIONS["ingest"])
     parser.add_argument("--check", metavar="STATUS",
                         help="instead of writing OUT, convert in memory and write the case status JSON: ok, or "
                              "failed with the reason; exits 0 either way (the workflow analyses the ok cases)")

@@ -1,5 +1,10 @@
 """Evaluate masks, POI and lesion volumes against reference masks and scan labels (CSV + HTML)."""
 
+from lungtrack.settings import add_options
+
+#: config keys given as flags (the workflow gives --reference-dir: reference_dir, or the demo's truth)
+OPTIONS = {"evaluation": ["labels", "score", "threshold", "tolerances_mm", "bootstrap", "seed"]}
+
 
 def add_arguments(parser):
     parser.add_argument("metrics", nargs="+", help="metrics JSON of each case (lungtrack measure)")
@@ -7,15 +12,7 @@ def add_arguments(parser):
                         help="folder for cases.csv, scans.csv, summary.csv and evaluation.html")
     parser.add_argument("--reference-dir",
                         help="reference masks <patient_id>/<YYYYMMDD>/lungs.nii.gz and lesions.nii.gz, any grid")
-    parser.add_argument("--labels", help="CSV patient_id, study_date, label (1 pneumonia present, 0 absent)")
-    parser.add_argument("--score", choices=["poi", "lesion_ml"], default="poi",
-                        help="detection score: POI (%%) or lesion volume (mL) (default: poi)")
-    parser.add_argument("--threshold", type=float, default=1.0,
-                        help="scan called positive when score >= threshold, in the score's unit (default: 1.0)")
-    parser.add_argument("--tolerance-mm", type=float, nargs="+", default=[1.0, 2.0],
-                        help="normalized surface Dice tolerances in mm (default: 1 2)")
-    parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples for the AUC interval")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap")
+    add_options(parser, "evaluation", OPTIONS["evaluation"])
 
 
 def run(args) -> int:
@@ -23,6 +20,6 @@ def run(args) -> int:
 
     evaluate_cohort(
         args.metrics, args.out_dir, reference_dir=args.reference_dir, labels_path=args.labels, score=args.score,
-        threshold=args.threshold, tolerances_mm=tuple(args.tolerance_mm), n_boot=args.bootstrap, seed=args.seed,
+        threshold=args.threshold, tolerances_mm=tuple(args.tolerances_mm), n_boot=args.bootstrap, seed=args.seed,
     )
     return 0

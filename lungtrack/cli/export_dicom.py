@@ -1,6 +1,10 @@
 """Export one analysed scan as DICOM: a SEG of its masks and an SR (TID 1500) of its measurements."""
 
-from lungtrack.track import settings
+from lungtrack.settings import add_options
+
+#: config keys given as flags
+OPTIONS = {"export": ["seg_type", "keep_patient_attributes"], "segmentation": ["backend"],
+           "tracking": ["min_poi_change_pp", "min_lesion_volume_change_pct", "lobes_dir"]}
 
 
 def add_arguments(parser):
@@ -11,19 +15,9 @@ def add_arguments(parser):
     parser.add_argument("--seg", required=True, help="DICOM SEG file to write")
     parser.add_argument("--sr", required=True, help="DICOM SR file to write")
     parser.add_argument("--previous", help="metrics JSON of the patient's previous analysed scan (change call)")
-    parser.add_argument("--lobes-dir", help="lobe labels <patient>/<timepoint>_lobes.nii.gz (1 RUL, 2 RML, 3 RLL, "
-                                            "4 LUL, 5 LLL); adds lobe segments and measurements")
-    parser.add_argument("--seg-type", choices=("binary", "fractional"), default="binary",
-                        help="SEG segmentation type (default %(default)s)")
-    parser.add_argument("--keep-patient-attributes", action="store_true",
-                        help="copy the source's patient and study attributes (default: PatientID from the "
-                             "metrics, i.e. the pipeline's pseudonym, and empty name and birth date)")
-    parser.add_argument("--backend", default="threshold", help="segmentation backend named in the algorithm "
-                                                               "identification (default %(default)s)")
-    parser.add_argument("--min-poi-change", type=float, default=settings.MIN_POI_CHANGE_PP,
-                        help="percentage points of POI change for progression/regression (default %(default)s)")
-    parser.add_argument("--min-volume-change", type=float, default=settings.MIN_LESION_VOLUME_CHANGE_PCT,
-                        help="lesion volume change (%%) for progression/regression (default %(default)s)")
+    suffix = {"backend": "; named in the algorithm identification", "lobes_dir": "; adds lobe segments"}
+    for section, keys in OPTIONS.items():
+        add_options(parser, section, keys, suffix)
 
 
 def run(args) -> int:
@@ -52,8 +46,8 @@ def run(args) -> int:
             logging.getLogger("lungtrack.export").info("no lobe labels %s; lobes left out", lobes)
             lobes = None
     options = ExportOptions(seg_type=args.seg_type, keep_patient_attributes=args.keep_patient_attributes,
-                            backend=args.backend, min_poi_change_pp=args.min_poi_change,
-                            min_volume_change_pct=args.min_volume_change)
+                            backend=args.backend, min_poi_change_pp=args.min_poi_change_pp,
+                            min_volume_change_pct=args.min_lesion_volume_change_pct)
     export_case(args.metrics, paths, args.seg, args.sr, previous_metrics=args.previous, lobes_path=lobes,
                 options=options)
     return 0

@@ -4,6 +4,11 @@ import os
 import re
 
 from lungtrack.config_checks import SALT_ENV
+from lungtrack.settings import add_options
+
+#: config keys given as flags (ingest.samples is SOURCE; the salt itself is never a flag)
+OPTIONS = {"ingest": ["min_slices", "series_description_pattern", "series_uids", "tilt", "nonuniform", "pseudonymize",
+                      "pseudonym_salt_file"]}
 
 
 def add_arguments(parser):
@@ -15,30 +20,19 @@ def add_arguments(parser):
                                         "(default: files.tsv beside OUT)")
     parser.add_argument("--cases", help="TSV of chosen series: patient_id, study_date, timepoint, "
                                         "series_uid, ... (default: cases.tsv beside OUT)")
-    parser.add_argument("--min-slices", type=int, default=10, help="fewest slices of a volume (default 10)")
-    parser.add_argument("--series-description-pattern", help="choose only series whose SeriesDescription "
-                                                             "matches this regular expression (case-insensitive)")
-    parser.add_argument("--series-uid", action="append", default=[],
-                        help="SeriesInstanceUID to choose in its study (repeatable)")
-    parser.add_argument("--tilt", choices=["resample", "refuse"], default="resample",
-                        help="gantry-tilted series: resample (default) or refuse")
-    parser.add_argument("--nonuniform", choices=["resample", "refuse"], default="resample",
-                        help="series with a missing slice or varying spacing: resample (default) or refuse")
-    parser.add_argument("--pseudonymize", action="store_true",
-                        help=f"replace PatientID by a salted-hash pseudonym (salt from --salt-file, else ${SALT_ENV})")
-    parser.add_argument("--salt-file", help="file whose first line is the pseudonym salt (never give the salt "
-                                            "itself on a command line)")
+    add_options(parser, "ingest", OPTIONS["ingest"])
 
 
 def pseudonym_salt(args):
-    """The salt when --pseudonymize is set (first line of --salt-file, else $LUNGTRACK_PSEUDONYM_SALT), else None."""
+    """The salt when --pseudonymize is set (first line of --pseudonym-salt-file, else $LUNGTRACK_PSEUDONYM_SALT),
+    else None."""
     from pathlib import Path
 
     from lungtrack.errors import InputError
 
     if not args.pseudonymize:
         return None
-    salt_file = getattr(args, "salt_file", None)
+    salt_file = getattr(args, "pseudonym_salt_file", None)
     if salt_file:
         try:
             salt = (Path(salt_file).read_text(encoding="utf-8").splitlines() or [""])[0].strip()
@@ -50,7 +44,8 @@ def pseudonym_salt(args):
         return salt
     salt = os.environ.get(SALT_ENV, "")
     if not salt:
-        raise InputError(None, f"--pseudonymize needs a salt: --salt-file or the environment variable {SALT_ENV}")
+        raise InputError(None, "--pseudonymize needs a salt: --pseudonym-salt-file or the environment variable "
+                               f"{SALT_ENV}")
     return salt
 
 
@@ -83,7 +78,7 @@ def run(args) -> int:
     elif source.is_dir():
         found, skipped = headers.scan(source)
         rules = inventory.Rules(min_slices=args.min_slices, description_pattern=args.series_description_pattern,
-                                series_uids=tuple(args.series_uid), tilt=args.tilt, nonuniform=args.nonuniform)
+                                series_uids=tuple(args.series_uids), tilt=args.tilt, nonuniform=args.nonuniform)
         table, cases, files = inventory.build(found, skipped, rules, salt)
         line = inventory.summary(table, len(found) + len(skipped))
     else:

@@ -1,6 +1,9 @@
 """Write the cohort overview page (POI trajectories, links to patient reports) and cohort_regions.csv."""
 
-from lungtrack.track import settings
+from lungtrack.settings import add_options
+
+#: config keys given as flags
+OPTIONS = {"tracking": ["min_poi_change_pp", "min_lesion_volume_change_pct"]}
 
 
 def add_arguments(parser):
@@ -8,11 +11,7 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, help="overview HTML to write, in the folder of the patient reports")
     parser.add_argument("--tracking", nargs="*", default=[], help="tracking.json files of `lungtrack track`")
     parser.add_argument("--regions-csv", help="write the regional measures of all patients here (long format)")
-    parser.add_argument("--min-poi-change", type=float, default=settings.MIN_POI_CHANGE_PP,
-                        help="smallest POI change called progression/regression, percentage points "
-                             "(default %(default)s)")
-    parser.add_argument("--min-volume-change", type=float, default=settings.MIN_LESION_VOLUME_CHANGE_PCT,
-                        help="smallest lesion volume change called progression/regression, %% (default %(default)s)")
+    add_options(parser, "tracking", OPTIONS["tracking"])
 
 
 def run(args) -> int:
@@ -26,7 +25,7 @@ def run(args) -> int:
     if args.regions_csv:
         with atomic_path(args.regions_csv) as tmp:
             cohort_regions(trackings).to_csv(tmp, index=False, float_format="%.4f")
-    write_text(args.out, overview_report(args.cohort, latest_severity(trackings), args.min_poi_change,
-                                         args.min_volume_change))
+    write_text(args.out, overview_report(args.cohort, latest_severity(trackings), args.min_poi_change_pp,
+                                         args.min_lesion_volume_change_pct))
     logging.getLogger("lungtrack.overview").info("cohort overview -> %s", args.out)
     return 0

@@ -1,11 +1,14 @@
 """Write a synthetic demo cohort of serial chest CT (DICOM) with its truth (NIfTI + manifest)."""
 
+from lungtrack.settings import add_options
+
+#: config keys given as flags (demo.dir is OUT)
+OPTIONS = {"demo": ["patients", "timepoints", "seed"]}
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("out", metavar="OUT", help="output folder (dicom/ and truth/ are written inside)")
-    parser.add_argument("--patients", type=int, default=3, help="number of patients (default 3)")
-    parser.add_argument("--timepoints", type=int, default=3, help="studies per patient (default 3)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed; same seed, same cohort (default 7)")
+    add_options(parser, "demo", OPTIONS["demo"])
     parser.add_argument("--matrix", type=int, default=192, help="in-plane pixels (default 192)")
     parser.add_argument("--pixel-mm", type=float, default=1.8, help="in-plane pixel spacing in mm (default 1.8)")
     parser.add_argument("--slice-mm", type=float, default=2.5, help="slice spacing and thickness in mm (default 2.5)")

@@ -1,6 +1,9 @@
 """Write one patient's self-contained HTML report (POI trend, lesion volumes, zones, slices, events)."""
 
-from lungtrack.track import settings
+from lungtrack.settings import add_options
+
+#: config keys given as flags
+OPTIONS = {"tracking": ["min_poi_change_pp", "min_lesion_volume_change_pct"], "report": ["lung_volume_warning_pct"]}
 
 
 def add_arguments(parser):
@@ -11,14 +14,8 @@ def add_arguments(parser):
                         help="case status files of the patient's scans (`lungtrack convert --check`); "
                              "the failed ones are listed with their reason")
     parser.add_argument("--out", required=True, help="HTML file to write")
-    parser.add_argument("--min-poi-change", type=float, default=settings.MIN_POI_CHANGE_PP,
-                        help="smallest POI change called progression/regression, percentage points "
-                             "(default %(default)s)")
-    parser.add_argument("--min-volume-change", type=float, default=settings.MIN_LESION_VOLUME_CHANGE_PCT,
-                        help="smallest lesion volume change called progression/regression, %% (default %(default)s)")
-    parser.add_argument("--lung-volume-warning", type=float, default=settings.LUNG_VOLUME_WARNING_PCT,
-                        help="warn when lung volume changes by more than this %% between scans "
-                             "(default %(default)s)")
+    for section, keys in OPTIONS.items():
+        add_options(parser, section, keys)
 
 
 def run(args) -> int:
@@ -29,8 +26,8 @@ def run(args) -> int:
     from lungtrack.report.patient import patient_report
 
     failures = failures_table([read_status(p) for p in args.status]).to_dict("records")
-    html = patient_report(args.metrics, args.patient_id, args.tracking, args.min_poi_change,
-                          args.min_volume_change, args.lung_volume_warning, failures)
+    html = patient_report(args.metrics, args.patient_id, args.tracking, args.min_poi_change_pp,
+                          args.min_lesion_volume_change_pct, args.lung_volume_warning_pct, failures)
     write_text(args.out, html)
     logging.getLogger("lungtrack.report").info(
         "report of %s: %d scans -> %s (%.1f MB)", args.patient_id, len(args.metrics), args.out,

@@ -4,43 +4,25 @@ import logging
 import time
 
 from lungtrack.cli.segment_lungs import add_status_argument
+from lungtrack.settings import add_options, section_values
 
 log = logging.getLogger(__name__)
 
-
-def parse_labels(items) -> dict:
-    """``["lung_right=1", "ggo=3,4"]`` -> ``{"lung_right": [1], "ggo": [3, 4]}``."""
-    out = {}
-    for item in items or []:
-        role, _, values = item.partition("=")
-        if not values:
-            raise ValueError(f"label map entry {item!r} is not ROLE=VALUE[,VALUE...]")
-        out[role.strip()] = [int(v) for v in values.split(",")]
-    return out
+#: config keys given as flags (the workflow gives --model, a preset's folder in nnunet.model with a preset,
+#: and --workers from the job's threads, so that a new worker count does not segment every CT again)
+OPTIONS = {"nnunet": ["lesion_model", "labels", "preset", "lesion_labels", "device", "folds", "mirroring",
+                      "step_size"]}
 
 
 def add_model_arguments(parser) -> None:
     """Options of the nnunet backend (config section ``nnunet``)."""
     parser.add_argument("--model", required=True, help="trained nnU-Net model folder (Trainer__Plans__Config or above)")
-    parser.add_argument("--lesion-model", help="separate lesion model; default: lesions from --model")
-    parser.add_argument("--labels", nargs="+", metavar="ROLE=V[,V]",
-                        help="label map of --model (roles lung_right, lung_left, lung, lobe_right_upper,"
-                             " lobe_right_middle, lobe_right_lower, lobe_left_upper, lobe_left_lower, ggo,"
-                             " consolidation, lesion); default: the preset's, else the model's dataset.json names")
-    parser.add_argument("--preset", help="published model (totalsegmentator, totalsegmentator_fast): --model is"
-                                         " its weights folder, the label map is the preset's")
-    parser.add_argument("--lesion-labels", nargs="+", metavar="ROLE=V[,V]", help="label map of --lesion-model")
-    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--folds", nargs="+", help="folds to ensemble (default: the first fold of the model)")
-    parser.add_argument("--mirroring", action="store_true", help="test-time mirroring (8x slower in 3D)")
-    parser.add_argument("--step-size", type=float, default=0.5, help="sliding-window step, fraction of the patch")
-    parser.add_argument("--workers", type=int, default=2, help="CPU threads")
+    add_options(parser, "nnunet", [*OPTIONS["nnunet"], "workers"])
 
 
 def model_options(args) -> dict:
-    return dict(model=args.model, lesion_model=args.lesion_model, labels=parse_labels(args.labels), preset=args.preset,
-                lesion_labels=parse_labels(args.lesion_labels), device=args.device, folds=args.folds,
-                mirroring=args.mirroring, step_size=args.step_size, workers=args.workers)
+    """The keyword arguments of :mod:`lungtrack.segment.nnunet`'s functions, from the parsed options."""
+    return dict(model=args.model, **section_values(args, "nnunet", [*OPTIONS["nnunet"], "workers"]))
 
 
 def add_arguments(parser) -> None:
@@ -65,10 +47,7 @@ def run(args) -> int:
         raise InputError(args.input, "nothing to write: give OUTPUT, --lungs, --lesions and/or --lobes")
     for path in (args.output, args.lungs, args.lesions, args.lobes):
         check_image_path(path)
-    try:
-        opts = model_options(args)
-    except ValueError as exc:
-        raise InputError(args.model, str(exc)) from None
+    opts = model_options(args)
     image = read_image(args.input)
     if args.lobes:
         check_model(args.model, opts["labels"], args.preset, "lobes", image.GetDimension() == 3)

@@ -3,44 +3,24 @@
 import logging
 import time
 
+from lungtrack.settings import add_options
+
 log = logging.getLogger(__name__)
+
+
+#: config keys given as flags (the workflow gives MODEL_DIR, nnunet.model, and --workers from the job's threads)
+OPTIONS = {"training": ["images", "lungs", "lesions", "mask_values", "phantom.patients", "phantom.timepoints",
+                        "phantom.seed", "configuration", "optimizer", "folds", "epochs", "iterations_per_epoch",
+                        "batch_size", "base_features", "max_features", "target_spacing_mm", "window", "device",
+                        "work_dir", "dataset_id", "dataset_name"]}
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("model_dir", help="where the trained model is installed (nnunet.model)")
-    source = parser.add_argument_group("labelled cases: image folder with mask folders, or a phantom cohort")
-    source.add_argument("--images", help="folder of images: NIfTI volumes in HU, or 2D slices (PNG, JPG, ...)")
-    source.add_argument("--lungs", help="folder of lung masks named like the images")
-    source.add_argument("--lesions", help="folder of lesion masks named like the images")
-    source.add_argument("--mask-values", choices=["lungtrack", "binary"], default="lungtrack",
-                        help="lungtrack: lungs 1 right 2 left, lesions 1 GGO 2 consolidation;"
-                             " binary: any non-zero value is lung / lesion")
-    source.add_argument("--phantom-patients", type=int, default=6,
-                        help="without --images: train on this many phantom patients' truth")
-    source.add_argument("--phantom-timepoints", type=int, default=1)
-    source.add_argument("--phantom-seed", type=int, default=1000)
-    net = parser.add_argument_group("nnU-Net")
-    net.add_argument("--configuration", default="3d_fullres", choices=["2d", "3d_fullres", "3d_lowres"])
-    net.add_argument("--folds", nargs="+", default=["0"], help="folds of a 5-fold split (0-4) and/or 'all'")
-    net.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd",
-                     help="sgd: nnU-Net's (long trainings); adam: converges in a few hundred iterations")
-    net.add_argument("--epochs", type=int, default=1000)
-    net.add_argument("--iterations", type=int, default=250, help="training iterations per epoch")
-    net.add_argument("--batch-size", type=int, help="default: nnU-Net's planned batch size")
-    net.add_argument("--base-features", type=int, help="smaller network: features of the first stage")
-    net.add_argument("--max-features", type=int, help="smaller network: cap on the features of any stage")
-    net.add_argument("--target-spacing", type=float, nargs=3, metavar=("X", "Y", "Z"),
-                     help="3d_fullres voxel size in mm (default: planned); coarser is faster")
-    net.add_argument("--window", type=float, nargs=2, metavar=("LO", "HI"),
-                     help="HU window the 8-bit training slices were made with (LO -> 0, HI -> 255); recorded so"
-                          " that the model can segment CT volumes in HU")
-    net.add_argument("--no-augmentation", action="store_true",
-                     help="no data augmentation: learns a few cases fast (smoke-test models), generalises worse")
-    net.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    net.add_argument("--workers", type=int, default=2, help="CPU processes and threads for nnU-Net")
-    net.add_argument("--work-dir", help="nnU-Net's raw/preprocessed/results folders (default: MODEL_DIR.work)")
-    net.add_argument("--dataset-id", type=int, default=501)
-    net.add_argument("--dataset-name", default="Lungtrack")
+    add_options(parser, "training", OPTIONS["training"])
+    add_options(parser, "nnunet", ["workers"])
+    parser.add_argument("--no-augmentation", action="store_true",
+                        help="no data augmentation: learns a few cases fast (smoke-test models), generalises worse")
 
 
 def run(args) -> int:
@@ -65,9 +45,9 @@ def run(args) -> int:
     opts = TrainingOptions(
         configuration=args.configuration, optimizer=args.optimizer,
         folds=tuple(f if f == "all" else int(f) for f in args.folds),
-        epochs=args.epochs, iterations_per_epoch=args.iterations, batch_size=args.batch_size,
+        epochs=args.epochs, iterations_per_epoch=args.iterations_per_epoch, batch_size=args.batch_size,
         base_features=args.base_features, max_features=args.max_features, device=args.device,
-        workers=args.workers, target_spacing_mm=tuple(args.target_spacing) if args.target_spacing else None,
+        workers=args.workers, target_spacing_mm=tuple(args.target_spacing_mm) if args.target_spacing_mm else None,
         window=tuple(args.window) if args.window else None, augmentation=not args.no_augmentation)
     if opts.device == "cuda":
         import torch

@@ -15,9 +15,9 @@ from lungtrack.export.sr import measurement_report
 from lungtrack.io.atomic import atomic_path
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
 from lungtrack.segment.orientation import to_canonical
+from lungtrack.settings import default
 from lungtrack.track.change import call_interval, volume_change_pct
 from lungtrack.track.regions import lobe_measures, zone_measures
-from lungtrack.track.settings import MIN_LESION_VOLUME_CHANGE_PCT, MIN_POI_CHANGE_PP
 
 log = logging.getLogger("lungtrack.export")
 
@@ -29,8 +29,8 @@ class ExportOptions:
     seg_type: str = "binary"
     keep_patient_attributes: bool = False
     backend: str = "threshold"
-    min_poi_change_pp: float = MIN_POI_CHANGE_PP
-    min_volume_change_pct: float = MIN_LESION_VOLUME_CHANGE_PCT
+    min_poi_change_pp: float = default("tracking", "min_poi_change_pp")
+    min_volume_change_pct: float = default("tracking", "min_lesion_volume_change_pct")
 
 
 def _read_json(path) -> dict:

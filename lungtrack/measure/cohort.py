@@ -8,8 +8,8 @@ import pandas as pd
 from lungtrack.errors import InputError
 from lungtrack.ingest.status import FAILURE_COLUMNS
 from lungtrack.measure.outcome import case_outcome
+from lungtrack.settings import default
 from lungtrack.track.change import change_calls
-from lungtrack.track.settings import MIN_LESION_VOLUME_CHANGE_PCT, MIN_POI_CHANGE_PP
 
 #: Columns every cohort.csv starts with, in this order (volumes mL, POI %).
 BASE_COLUMNS = [
@@ -45,8 +45,8 @@ def _qc(record: dict) -> dict:
     return {"qc": record["qc"], "qc_reasons": "; ".join(record.get("qc_reasons") or [])}
 
 
-def cohort_table(records: list[dict], min_poi_pp: float = MIN_POI_CHANGE_PP,
-                 min_volume_pct: float = MIN_LESION_VOLUME_CHANGE_PCT,
+def cohort_table(records: list[dict], min_poi_pp: float = default("tracking", "min_poi_change_pp"),
+                 min_volume_pct: float = default("tracking", "min_lesion_volume_change_pct"),
                  failures: list[dict] | None = None) -> pd.DataFrame:
     """Rows ordered by patient and date; ``days_since_baseline`` counts from each patient's first scan.
 

@@ -9,7 +9,7 @@ from lungtrack.errors import InputError
 from lungtrack.ingest.privacy import path_safe
 from lungtrack.measure.qc import WARN
 from lungtrack.report import figures, render
-from lungtrack.track import settings
+from lungtrack.settings import default
 from lungtrack.track.change import change_calls
 
 _REQUIRED = ("patient_id", "study_date", "days_since_baseline", "poi", "lesion_ml")
@@ -50,8 +50,8 @@ def patient_summary(table: pd.DataFrame, severity: dict[str, float], min_poi_pp:
 
 
 def overview_report(cohort_csv, severity: dict[str, float] | None = None,
-                    min_poi_pp: float = settings.MIN_POI_CHANGE_PP,
-                    min_volume_pct: float = settings.MIN_LESION_VOLUME_CHANGE_PCT) -> str:
+                    min_poi_pp: float = default("tracking", "min_poi_change_pp"),
+                    min_volume_pct: float = default("tracking", "min_lesion_volume_change_pct")) -> str:
     """The cohort overview HTML; patient reports are linked as ``<path-safe patient id>.html`` beside it.
 
     Scans the cohort table marks as not analysed (column ``status``) are listed with their reason,

@@ -10,7 +10,7 @@ from lungtrack import __version__
 from lungtrack.errors import InputError
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.report import data, figures, render
-from lungtrack.track import settings
+from lungtrack.settings import default
 from lungtrack.track.change import change_calls, interval_records
 from lungtrack.track.regions import LOBES
 
@@ -74,9 +74,9 @@ def _tracking_context(tracking: dict, tracking_dir: Path) -> dict:
 
 
 def patient_report(metrics_paths, patient_id: str, tracking_path=None,
-                   min_poi_pp: float = settings.MIN_POI_CHANGE_PP,
-                   min_volume_pct: float = settings.MIN_LESION_VOLUME_CHANGE_PCT,
-                   lung_volume_warning_pct: float = settings.LUNG_VOLUME_WARNING_PCT,
+                   min_poi_pp: float = default("tracking", "min_poi_change_pp"),
+                   min_volume_pct: float = default("tracking", "min_lesion_volume_change_pct"),
+                   lung_volume_warning_pct: float = default("report", "lung_volume_warning_pct"),
                    failures: list[dict] = ()) -> str:
     """The self-contained HTML report of one patient.
 

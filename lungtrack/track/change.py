@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from lungtrack.track.settings import MIN_LESION_VOLUME_CHANGE_PCT, MIN_POI_CHANGE_PP
+from lungtrack.settings import default
 
 CALLS = ("progression", "regression", "stable")
 
@@ -24,8 +24,9 @@ def volume_change_pct(before_ml: float, after_ml: float) -> float:
     return math.inf if after_ml > 0 else 0.0
 
 
-def call_interval(delta_poi_pp: float, volume_pct: float, min_poi_pp: float = MIN_POI_CHANGE_PP,
-                  min_volume_pct: float = MIN_LESION_VOLUME_CHANGE_PCT) -> str:
+def call_interval(delta_poi_pp: float, volume_pct: float,
+                  min_poi_pp: float = default("tracking", "min_poi_change_pp"),
+                  min_volume_pct: float = default("tracking", "min_lesion_volume_change_pct")) -> str:
     """The call of one interval from its POI change (percentage points) and lesion volume change (%)."""
     if delta_poi_pp >= min_poi_pp and volume_pct >= min_volume_pct:
         return "progression"
@@ -34,8 +35,8 @@ def call_interval(delta_poi_pp: float, volume_pct: float, min_poi_pp: float = MI
     return "stable"
 
 
-def change_calls(table: pd.DataFrame, min_poi_pp: float = MIN_POI_CHANGE_PP,
-                 min_volume_pct: float = MIN_LESION_VOLUME_CHANGE_PCT) -> pd.DataFrame:
+def change_calls(table: pd.DataFrame, min_poi_pp: float = default("tracking", "min_poi_change_pp"),
+                 min_volume_pct: float = default("tracking", "min_lesion_volume_change_pct")) -> pd.DataFrame:
     """Change of every scan against the previous scan of the same patient.
 
     ``table`` has columns ``patient_id``, ``poi`` (%) and ``lesion_ml`` (mL), one row per scan,

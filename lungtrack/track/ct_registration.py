@@ -19,7 +19,6 @@ import numpy as np
 import SimpleITK as sitk
 
 from lungtrack.evaluate.overlap import dice
-from lungtrack.track import settings
 from lungtrack.track.registration import register_lungs
 
 #: Voxel size (mm) of the fit at each level, coarse to fine (per axis, never finer than the scan).
@@ -39,7 +38,7 @@ MAX_DICE_LOSS = 0.02
 #: Grid spacing (mm) on which the Jacobian determinant and the lung Dice of the fit are checked.
 CHECK_SPACING_MM = 4.0
 #: Every registration method: the outline fits, and ``intensity`` (affine outline fit, then demons on the CT).
-METHODS = settings.REGISTRATION_METHODS
+METHODS = ("rigid", "affine", "bspline", "intensity")
 
 
 @dataclass

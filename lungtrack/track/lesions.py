@@ -15,8 +15,9 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from lungtrack.settings import default
 from lungtrack.track.regions import LUNGS, lung_extents, zone_of
-from lungtrack.track.settings import LESION_GROWTH_PCT, MIN_LESION_OVERLAP
+
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
     """Connected lesion components (UInt32 labels 1..n, largest first) of at least ``min_ml`` mL."""
@@ -67,7 +68,8 @@ def overlaps(earlier: np.ndarray, later: np.ndarray) -> dict[tuple[int, int], in
     return {(int(c // width), int(c % width)): int(k) for c, k in zip(codes, counts, strict=True)}
 
 
-def match(earlier: np.ndarray, later: np.ndarray, min_overlap: float = MIN_LESION_OVERLAP) -> list[tuple[int, int]]:
+def match(earlier: np.ndarray, later: np.ndarray,
+          min_overlap: float = default("tracking", "min_lesion_overlap")) -> list[tuple[int, int]]:
     """Pairs (earlier label, later label) overlapping by at least ``min_overlap`` of the smaller lesion.
 
     Both label arrays lie on the same grid (the baseline scan's, after registration).
@@ -79,7 +81,8 @@ def match(earlier: np.ndarray, later: np.ndarray, min_overlap: float = MIN_LESIO
 
 
 def interval_events(earlier_ids: dict[int, str], earlier_ml: dict[int, float], later_ml: dict[int, float],
-                    links: list[tuple[int, int]], new_id, growth_pct: float = LESION_GROWTH_PCT):
+                    links: list[tuple[int, int]], new_id,
+                    growth_pct: float = default("tracking", "lesion_growth_pct")):
     """Events of one interval.
 
     ``earlier_ids``: lesion id of each earlier label; ``earlier_ml``/``later_ml``: volume (mL) of

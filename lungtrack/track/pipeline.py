@@ -22,7 +22,7 @@ from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
 from lungtrack.report.data import load_patient
 from lungtrack.report.slices import crop_box, slice_png
 from lungtrack.segment.orientation import to_canonical
-from lungtrack.track import settings
+from lungtrack.settings import default
 from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
 from lungtrack.track.regions import ZONES, lobe_measures, zone_measures
@@ -37,12 +37,12 @@ LEVELS = ("upper", "middle", "lower")
 
 @dataclass(frozen=True)
 class TrackingOptions:
-    """Settings of the ``tracking:`` config section (defaults in :mod:`lungtrack.track.settings`)."""
+    """Settings of the ``tracking:`` config section (defaults from the config schema)."""
 
-    registration: str = settings.REGISTRATION
-    min_overlap: float = settings.MIN_LESION_OVERLAP
-    growth_pct: float = settings.LESION_GROWTH_PCT
-    min_lesion_ml: float = settings.MIN_LESION_ML
+    registration: str = default("tracking", "registration")
+    min_overlap: float = default("tracking", "min_lesion_overlap")
+    growth_pct: float = default("tracking", "lesion_growth_pct")
+    min_lesion_ml: float = default("tracking", "min_lesion_ml")
 
 
 @dataclass

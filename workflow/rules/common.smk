@@ -6,22 +6,23 @@ import os
 import shlex
 from pathlib import Path
 
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
+from lungtrack import workflow_options
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import read_status
+from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
 from lungtrack.workflow_resources import image_mem_mb, series_mem_mb
 
-with open(workflow.source_path("../schemas/config.schema.yaml")) as f:
-    config.update(typed_config(dict(config), yaml.safe_load(f)))
+# the schema lives in the package (lungtrack/schemas/), so that the CLI takes its defaults from it too
+config.update(typed_config(dict(config), schema()))
 if config_problems(config):
     raise WorkflowError(f"config: {'; '.join(config_problems(config))}")
-validate(config, "../schemas/config.schema.yaml")
+validate(config, str(SCHEMA_PATH))
 
 RESULTS = Path(config["results_dir"])
 DICOM_DIR = Path(config["dicom_dir"])
@@ -38,6 +39,14 @@ REFERENCE_DIR = config["reference_dir"] or (str(DEMO_DIR / "truth") if IS_DEMO e
 wildcard_constraints:
     patient="[A-Za-z0-9._-]+",
     timepoint="[0-9]{8}(_[0-9]+)?",
+
+
+def cli_options(command):
+    """The flags of `lungtrack <command>` that carry its config keys, named like the keys (--min-poi-change-pp).
+
+    For params: (a changed key reruns the jobs); see lungtrack.workflow_options.
+    """
+    return workflow_options.cli_options(config, command)
 
 
 def out(*parts):
@@ -168,25 +177,6 @@ INGEST = config["ingest"]
 SAMPLES = INGEST["samples"]
 
 
-def inventory_options():
-    """Command-line options of `lungtrack inventory` from config section ingest."""
-    options = [
-        f"--min-slices {INGEST['min_slices']}",
-        f"--tilt {INGEST['tilt']}",
-        f"--nonuniform {INGEST['nonuniform']}",
-    ]
-    if INGEST["series_description_pattern"]:
-        options.append(f"--series-description-pattern={shlex.quote(INGEST['series_description_pattern'])}")
-    options += [f"--series-uid={shlex.quote(uid)}" for uid in INGEST["series_uids"]]
-    if INGEST["pseudonymize"]:
-        # the salt itself never goes on a command line (logs and .snakemake/ record them): a file
-        # named by the config, else $LUNGTRACK_PSEUDONYM_SALT inherited from the snakemake process
-        options.append("--pseudonymize")
-        if INGEST["pseudonym_salt_file"]:
-            options.append(f"--salt-file {shlex.quote(INGEST['pseudonym_salt_file'])}")
-    return " ".join(options)
-
-
 def case_row(wildcards):
     for c in cases():
         if c["patient_id"] == wildcards.patient and c["timepoint"] == wildcards.timepoint:
@@ -212,7 +202,7 @@ SERIES_INPUT = dict(
     cases=ancient(out("ingest", "cases.tsv")),
     volume=lambda wildcards: [case_row(wildcards)["path"]] if SAMPLES else [],
 )
-SERIES_PARAMS = dict(source=convert_source, tilt=INGEST["tilt"], nonuniform=INGEST["nonuniform"])
+SERIES_PARAMS = dict(source=convert_source, options=cli_options("convert"))
 
 
 # --- nnU-Net models and training
@@ -247,57 +237,6 @@ if NNUNET_BACKEND:
 def training_inputs(wildcards):
     """The labelled case folders of the training section (none for the phantom cohort)."""
     return [TRAINING[k] for k in ("images", "lungs", "lesions") if TRAINING[k]]
-
-
-def training_args():
-    """lungtrack train options from the training section."""
-    t = TRAINING
-    if t["images"]:
-        source = [f"--images {t['images']}", f"--mask-values {t['mask_values']}"]
-        source += [f"--{k} {t[k]}" for k in ("lungs", "lesions") if t[k]]
-    else:
-        p = t["phantom"]
-        source = [
-            f"--phantom-patients {p['patients']} --phantom-timepoints {p['timepoints']}" f" --phantom-seed {p['seed']}"
-        ]
-    net = [
-        f"--configuration {t['configuration']} --optimizer {t['optimizer']}",
-        "--folds " + " ".join(str(f) for f in t["folds"]),
-        f"--epochs {t['epochs']} --iterations {t['iterations_per_epoch']}",
-        f"--device {t['device']}",
-        f"--dataset-id {t['dataset_id']} --dataset-name {t['dataset_name']}",
-    ]
-    optional = {
-        "batch_size": "--batch-size",
-        "base_features": "--base-features",
-        "max_features": "--max-features",
-        "work_dir": "--work-dir",
-    }
-    net += [f"{flag} {t[k]}" for k, flag in optional.items() if t[k] is not None]
-    if t["target_spacing_mm"] is not None:
-        net.append("--target-spacing " + " ".join(str(s) for s in t["target_spacing_mm"]))
-    if t["window"] is not None:
-        net.append("--window " + " ".join(str(v) for v in t["window"]))
-    return " ".join(source + net)
-
-
-def nnunet_args():
-    """lungtrack segment options from the nnunet section."""
-    n = NNUNET
-    args = [f"--device {n['device']} --step-size {n['step_size']}"]
-    if n["preset"]:
-        args.append(f"--preset {n['preset']}")
-    if n["lesion_model"]:
-        args.append(f"--lesion-model {n['lesion_model']}")
-    for key, flag in (("labels", "--labels"), ("lesion_labels", "--lesion-labels")):
-        if n[key]:
-            roles = " ".join(f"{role}={','.join(str(v) for v in values)}" for role, values in n[key].items())
-            args.append(f"{flag} {roles}")
-    if n["folds"]:
-        args.append("--folds " + " ".join(str(f) for f in n["folds"]))
-    if n["mirroring"]:
-        args.append("--mirroring")
-    return " ".join(args)
 
 
 def nnunet_model_files(wildcards):
@@ -345,23 +284,6 @@ def evaluation_inputs(kind):
     return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in ok_cases()]
 
 
-def evaluation_args():
-    """Command-line options of `lungtrack evaluate` from the config's evaluation section."""
-    settings = config["evaluation"]
-    args = [
-        f"--score {settings['score']}",
-        f"--threshold {settings['threshold']}",
-        "--tolerance-mm " + " ".join(str(t) for t in settings["tolerances_mm"]),
-        f"--bootstrap {settings['bootstrap']}",
-        f"--seed {settings['seed']}",
-    ]
-    if REFERENCE_DIR:
-        args.append(f"--reference-dir '{REFERENCE_DIR}'")
-    if settings["labels"]:
-        args.append(f"--labels '{settings['labels']}'")
-    return " ".join(args)
-
-
 # --- DICOM export
 
 EXPORT = config["export"]
@@ -381,23 +303,6 @@ def previous_metrics(wildcards):
     timepoints = [c["timepoint"] for c in patient_cases(wildcards)]
     index = timepoints.index(wildcards.timepoint)
     return [out("metrics", wildcards.patient, f"{timepoints[index - 1]}.json")] if index > 0 else []
-
-
-def export_options(wildcards, input):
-    """Command-line options of `lungtrack export-dicom` from config sections export, segmentation, tracking."""
-    options = [
-        f"--seg-type {EXPORT['seg_type']}",
-        f"--backend {config['segmentation']['backend']}",
-        f"--min-poi-change {config['tracking']['min_poi_change_pp']}",
-        f"--min-volume-change {config['tracking']['min_lesion_volume_change_pct']}",
-    ]
-    if EXPORT["keep_patient_attributes"]:
-        options.append("--keep-patient-attributes")
-    if input.previous:
-        options.append(f"--previous {shlex.quote(input.previous[0])}")
-    if config["tracking"]["lobes_dir"]:
-        options.append(f"--lobes-dir {shlex.quote(config['tracking']['lobes_dir'])}")
-    return " ".join(options)
 
 
 def case_memory(step):

@@ -13,10 +13,7 @@ if IS_DEMO:
         conda:
             "../../envs/core.yaml"
         params:
-            n=config["demo"]["patients"],
-            t=config["demo"]["timepoints"],
-            seed=config["demo"]["seed"],
+            options=cli_options("phantom"),
             folder=lambda wildcards, output: Path(output.dicom).parent,
         shell:
-            "lungtrack phantom {params.folder:q} --patients {params.n} --timepoints {params.t}"
-            " --seed {params.seed} > {log} 2>&1"
+            "lungtrack phantom {params.folder:q} {params.options} > {log} 2>&1"

@@ -30,7 +30,8 @@ rule evaluate:
     conda:
         "../../envs/core.yaml"
     params:
-        args=evaluation_args(),
+        options=cli_options("evaluate"),
+        reference=f"--reference-dir {shlex.quote(REFERENCE_DIR)}" if REFERENCE_DIR else "",
         out_dir=lambda wildcards, output: Path(output.html).parent,
     shell:
-        "lungtrack evaluate {input.metrics} {params.args} --out-dir {params.out_dir:q} > {log} 2>&1"
+        "lungtrack evaluate {input.metrics} {params.options} {params.reference} --out-dir {params.out_dir:q} > {log} 2>&1"

@@ -24,7 +24,8 @@ rule export_dicom:
         runtime=15,
     params:
         root=str(DICOM_DIR),
-        options=export_options,
+        options=cli_options("export-dicom"),
+        previous=lambda wildcards, input: f"--previous {shlex.quote(input.previous[0])}" if input.previous else "",
     shell:
         "lungtrack export-dicom {input.metrics} --files {input.files} --root {params.root:q}"
-        " --seg {output.seg} --sr {output.sr} {params.options} > {log} 2>&1"
+        " --seg {output.seg} --sr {output.sr} {params.options} {params.previous} > {log} 2>&1"

@@ -19,7 +19,9 @@ checkpoint inventory:
     conda:
         "../../envs/core.yaml"
     params:
-        options=inventory_options(),
+        # the salt itself never goes on a command line (logs and .snakemake/ record them): a file named
+        # by ingest.pseudonym_salt_file, else $LUNGTRACK_PSEUDONYM_SALT inherited from the snakemake process
+        options=cli_options("inventory"),
         # the demo tree is the output of rule demo, which tracks its changes itself
         tree=lambda wildcards: "" if SAMPLES or IS_DEMO else tree_fingerprint(DICOM_DIR),
     shell:
@@ -47,7 +49,7 @@ checkpoint check_series:
         **SERIES_PARAMS,
     shell:
         "lungtrack convert {params.source} --check {output.status}"
-        " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"
+        " --cases {input.cases} {params.options} > {log} 2>&1"
 
 
 rule convert:
@@ -71,4 +73,4 @@ rule convert:
         **SERIES_PARAMS,
     shell:
         "lungtrack convert {params.source} {output.image} --sidecar {output.sidecar}"
-        " --cases {input.cases} --tilt {params.tilt} --nonuniform {params.nonuniform} > {log} 2>&1"
+        " --cases {input.cases} {params.options} > {log} 2>&1"

@@ -61,9 +61,8 @@ rule cohort:
     conda:
         "../../envs/core.yaml"
     params:
-        min_poi=config["tracking"]["min_poi_change_pp"],
-        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
+        options=cli_options("cohort"),
     shell:
         # the same change thresholds as the patient reports (rule patient_report)
         "lungtrack cohort {input.metrics} --status {input.status} --failures {output.failures}"
-        " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume} --out {output.csv} > {log} 2>&1"
+        " {params.options} --out {output.csv} > {log} 2>&1"

@@ -22,13 +22,10 @@ rule patient_report:
     conda:
         "../../envs/core.yaml"
     params:
-        min_poi=config["tracking"]["min_poi_change_pp"],
-        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
-        lung_warning=config["report"]["lung_volume_warning_pct"],
+        options=cli_options("report"),
     shell:
         "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
-        " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume}"
-        " --lung-volume-warning {params.lung_warning} --status {input.status} --out {output.html} > {log} 2>&1"
+        " {params.options} --status {input.status} --out {output.html} > {log} 2>&1"
 
 
 rule cohort_overview:
@@ -58,11 +55,10 @@ rule cohort_overview:
         "../../envs/core.yaml"
     params:
         tracking=lambda wildcards, input: [f"{folder}/tracking.json" for folder in input.tracking],
-        min_poi=config["tracking"]["min_poi_change_pp"],
-        min_volume=config["tracking"]["min_lesion_volume_change_pct"],
+        options=cli_options("overview"),
     shell:
         "lungtrack overview {input.cohort} --tracking {params.tracking} --regions-csv {output.regions}"
-        " --min-poi-change {params.min_poi} --min-volume-change {params.min_volume} --out {output.html} > {log} 2>&1"
+        " {params.options} --out {output.html} > {log} 2>&1"
 
 
 rule cohort_tables:

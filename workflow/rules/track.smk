@@ -23,12 +23,8 @@ rule track:
         mem_mb=8000,
         runtime=60,
     params:
-        registration=config["tracking"]["registration"],
-        min_overlap=config["tracking"]["min_lesion_overlap"],
-        growth=config["tracking"]["lesion_growth_pct"],
-        min_lesion_ml=config["tracking"]["min_lesion_ml"],
+        options=cli_options("track"),
         lobes=lambda wc: f"--lobes-dir {lobes_dir()}" if lobes_dir() else "",
     shell:
         "lungtrack track --patient-id {wildcards.patient} --out-dir {output.tracking}"
-        " --registration {params.registration} --min-overlap {params.min_overlap} --growth {params.growth}"
-        " --min-lesion-ml {params.min_lesion_ml} {params.lobes} {input.metrics} > {log} 2>&1"
+        " {params.options} {params.lobes} {input.metrics} > {log} 2>&1"

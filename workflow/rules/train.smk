@@ -19,10 +19,10 @@ rule train:
         mem_mb=8000,
         runtime=24 * 60,
     params:
-        args=training_args(),
+        options=cli_options("train"),
     shell:
         # --workers from threads, not params: a new worker count must not retrain the model
-        "lungtrack train {output.model} {params.args} --workers {threads} > {log} 2>&1"
+        "lungtrack train {output.model} {params.options} --workers {threads} > {log} 2>&1"
 
 
 if config["segmentation"]["backend"] == "nnunet":
@@ -55,11 +55,11 @@ if config["segmentation"]["backend"] == "nnunet":
             runtime=60,
         params:
             model=NNUNET_MODEL,
-            args=nnunet_args(),
+            options=cli_options("segment"),
             lobes=lambda wc, output: f"--lobes {output.lobes}" if NNUNET_LOBES else "",
         shell:
             # the image first: --labels and --folds take several values; --workers from threads, not
             # params, so that a new worker count does not segment every CT again
-            "lungtrack segment {input.image} --model {params.model} --workers {threads} {params.args}"
+            "lungtrack segment {input.image} --model {params.model} --workers {threads} {params.options}"
             " --lungs {output.lungs} --lesions {output.lesions} {params.lobes} --status {output.status}"
             " > {log} 2>&1"
