@@ -61,7 +61,7 @@ def _canonical(array: np.ndarray, image: sitk.Image) -> np.ndarray:
 def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
     """QC record (``qc``, ``qc_reasons``) of one scan, see :mod:`lungtrack.measure.qc`."""
     canonical = to_canonical(image)
-    hu = sitk.GetArrayFromImage(canonical).astype(np.float32)
+    hu = sitk.GetArrayViewFromImage(canonical)  # the CT's own integers: QC only compares them with thresholds
     return scan_qc(_canonical(lungs, image), _canonical(lesions, image), spacing_zyx(canonical), hu)
 
 
