@@ -33,9 +33,9 @@ import SimpleITK as sitk
 import yaml
 
 from lungtrack.evaluate.insertion import insert_lesion, place_shape, random_look
-from lungtrack.evaluate.overlap import dice
-from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import array_like, read_image, write_image
+from lungtrack.measure.overlap import dice
+from lungtrack.measure.reference import load_reference
 from lungtrack.segment import segment_lesions, segment_lungs
 from lungtrack.segment.morphology import dilate
 
