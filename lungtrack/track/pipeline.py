@@ -1,10 +1,10 @@
 """Track one patient: register every scan to the baseline, follow the lesions, measure the zones.
 
-Writes into ``out_dir``: ``tracking.json`` (everything the report shows, written last),
-``lesions.csv`` (one row per lesion and scan), ``regions.csv`` (long format: patient_id,
-study_date, timepoint, region, metric, value), ``transforms/<timepoint>_to_baseline.h5`` and
-and, in ``tracking.json``, the corresponding slice positions from which the report draws the
-axial slices (:mod:`lungtrack.report.slices`).
+Writes into ``out_dir``: ``tracking.json`` (everything the report shows, written last, including
+the corresponding slice positions from which the report draws the axial slices,
+:mod:`lungtrack.report.slices`), ``lesions.csv`` (one row per lesion and scan), ``regions.csv``
+(long format: patient_id, study_date, timepoint, region, metric, value) and
+``transforms/<timepoint>_to_baseline.h5``.
 """
 
 import json
