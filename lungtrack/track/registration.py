@@ -19,6 +19,8 @@ COARSE_SPACING_MM = 4.0
 DISTANCE_CLAMP_MM = 20.0
 #: B-spline control grid: mesh cells per axis over the baseline lungs.
 BSPLINE_MESH = (4, 4, 4)
+#: Fraction (0–1) of the coarse grid's voxels, drawn at random, on which the outline fit's metric is computed.
+SAMPLING_FRACTION = 0.1
 _SEED = 20200301
 
 
@@ -42,7 +44,7 @@ def _optimise(fixed: sitk.Image, moving: sitk.Image, transform: sitk.Transform, 
     reg = sitk.ImageRegistrationMethod()
     reg.SetMetricAsMeanSquares()
     reg.SetMetricSamplingStrategy(reg.RANDOM)
-    reg.SetMetricSamplingPercentage(0.3, _SEED)
+    reg.SetMetricSamplingPercentage(SAMPLING_FRACTION, _SEED)
     reg.SetInterpolator(sitk.sitkLinear)
     if bspline:
         reg.SetOptimizerAsLBFGSB(gradientConvergenceTolerance=1e-5, numberOfIterations=50,
