@@ -67,7 +67,8 @@ def _factors(image: sitk.Image, spacing_mm: float) -> list[int]:
 
 def _binned_mask(labels: sitk.Image, factors: list[int], radius_mm: float = 0.0) -> sitk.Image:
     """Labels > 0 binned by ``factors`` (any voxel of a bin counts), grown by ``radius_mm`` (uint8)."""
-    coarse = sitk.Cast(sitk.BinShrink(sitk.Cast(labels > 0, sitk.sitkFloat32), factors) > 0, sitk.sitkUInt8)
+    inside = sitk.Clamp(labels, sitk.sitkFloat32, 0.0, 1.0)  # labels > 0 -> 1 in one pass
+    coarse = sitk.Cast(sitk.BinShrink(inside, factors) > 0, sitk.sitkUInt8)
     return _grow(coarse, radius_mm)
 
 
