@@ -102,6 +102,18 @@ def _neutralise(image: sitk.Image, lungs: sitk.Image, lesions: sitk.Image) -> si
     return out
 
 
+def _jacobian_determinant(field: sitk.Image) -> np.ndarray:
+    """Determinant of det(I + grad u) of a displacement field (mm, LPS vectors) as a (z, y, x) array.
+
+    SimpleITK's filter differentiates along the grid's axes and ignores its direction, so the
+    vectors are first written in those axes (u @ direction): right for flipped or permuted grids too.
+    """
+    direction = np.reshape(field.GetDirection(), (3, 3))
+    local = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(field) @ direction, isVector=True)
+    local.SetSpacing(field.GetSpacing())
+    return sitk.GetArrayViewFromImage(sitk.DisplacementFieldJacobianDeterminant(local))
+
+
 def jacobian_range(transform: sitk.Transform, lungs: sitk.Image) -> tuple[float, float]:
     """Smallest and largest Jacobian determinant of ``transform`` over ``lungs`` > 0.
 
@@ -110,8 +122,7 @@ def jacobian_range(transform: sitk.Transform, lungs: sitk.Image) -> tuple[float,
     mask = sitk.BinShrink(sitk.Cast(lungs > 0, sitk.sitkFloat32), _factors(lungs, CHECK_SPACING_MM)) >= 0.5
     grid = sitk.TransformToDisplacementField(transform, sitk.sitkVectorFloat64, mask.GetSize(), mask.GetOrigin(),
                                              mask.GetSpacing(), mask.GetDirection())
-    det = sitk.GetArrayViewFromImage(sitk.DisplacementFieldJacobianDeterminant(grid))
-    inside = det[sitk.GetArrayViewFromImage(mask) > 0]
+    inside = _jacobian_determinant(grid)[sitk.GetArrayViewFromImage(mask) > 0]
     if inside.size == 0:
         return 1.0, 1.0
     return float(inside.min()), float(inside.max())
@@ -122,8 +133,7 @@ def _field_jacobian_range(field: sitk.Image, affine: sitk.AffineTransform, lungs
 
     Computed on the field's own grid: det(affine matrix) x det(I + grad u), ``lungs`` on that grid.
     """
-    det = sitk.GetArrayViewFromImage(sitk.DisplacementFieldJacobianDeterminant(field))
-    inside = det[sitk.GetArrayViewFromImage(lungs) > 0]
+    inside = _jacobian_determinant(field)[sitk.GetArrayViewFromImage(lungs) > 0]
     scale = float(np.linalg.det(np.reshape(affine.GetMatrix(), (3, 3))))
     if inside.size == 0:
         return scale, scale
