@@ -78,14 +78,15 @@ def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.nd
     Labelled on the mask's bounding box: scan order there is that of the whole volume, so equal
     sizes are ordered as they would be on it.
     """
-    labels = np.zeros(mask.shape, dtype=np.int32)
     if not mask.any():
-        return labels, np.bincount(labels.ravel(), minlength=1)
+        return np.zeros(mask.shape, dtype=np.int32), np.bincount(np.zeros(1, dtype=np.int32))
     box = bounding_box(mask, [0, 0, 0])
     crop = np.ascontiguousarray(mask[box])
     image = sitk.ConnectedComponent(sitk.GetImageFromArray(crop.view(np.uint8) if crop.dtype == bool else
                                                            crop.astype(np.uint8)), full_connectivity)
     relabelled = sitk.RelabelComponent(image, sortByObjectSize=True)
+    del image, crop  # freed before the whole volume's labels are allocated
+    labels = np.zeros(mask.shape, dtype=np.int32)
     # uint32 labels (fewer than 2**31 of them) reinterpreted as int32; the view lives while ``relabelled`` does
     labels[box] = sitk.GetArrayViewFromImage(relabelled).view(np.int32)
     return labels, np.bincount(labels.ravel())
@@ -114,11 +115,16 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def remove_small(mask: np.ndarray, min_volume_mm3: float, spacing) -> np.ndarray:
-    """Drop 26-connected components smaller than ``min_volume_mm3`` (mm³)."""
+def remove_small(mask: np.ndarray, min_volume_mm3: float, spacing, touching: np.ndarray | None = None) -> np.ndarray:
+    """Drop 26-connected components smaller than ``min_volume_mm3`` (mm³) and, with ``touching``
+    (a (z, y, x) mask inside ``mask``), those without a voxel of it."""
     out = np.zeros(mask.shape, dtype=bool)
     labels, counts, box = _labels(mask, full_connectivity=True)
     keep = counts * float(np.prod(spacing)) >= min_volume_mm3
+    if touching is not None:
+        touched = np.zeros_like(keep)
+        touched[labels[touching[box]]] = True
+        keep &= touched
     keep[0] = False
     out[box] = keep[labels]
     return out

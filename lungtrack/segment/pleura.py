@@ -37,7 +37,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
 
-from lungtrack.segment.morphology import components, opening, remove_small
+from lungtrack.segment.morphology import opening, remove_small
 
 ANGLE_BINS = 180
 
@@ -243,11 +243,7 @@ def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacin
 def _thick_pieces(mask: np.ndarray, min_depth_mm: float, min_volume_ml: float, spacing) -> np.ndarray:
     """The 26-connected pieces of ``mask`` that hold a ball of ``min_depth_mm`` (mm) somewhere and
     measure at least ``min_volume_ml`` (mL), kept whole (their thin edges with them)."""
-    labels, _ = components(mask, full_connectivity=True)
-    keep = np.zeros(labels.max() + 1, dtype=bool)
-    keep[np.unique(labels[opening(mask, min_depth_mm, spacing)])] = True
-    keep[0] = False
-    return remove_small(keep[labels], min_volume_ml * 1000.0, spacing)
+    return remove_small(mask, min_volume_ml * 1000.0, spacing, touching=opening(mask, min_depth_mm, spacing))
 
 
 def fill_wall_lesions(
