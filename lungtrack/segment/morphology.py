@@ -79,17 +79,20 @@ def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.nd
     sizes are ordered as they would be on it.
     """
     if not mask.any():
-        return np.zeros(mask.shape, dtype=np.int32), np.bincount(np.zeros(1, dtype=np.int32))
+        return np.zeros(mask.shape, dtype=np.int32), np.array([mask.size], dtype=np.int64)
     box = bounding_box(mask, [0, 0, 0])
     crop = np.ascontiguousarray(mask[box])
     image = sitk.ConnectedComponent(sitk.GetImageFromArray(crop.view(np.uint8) if crop.dtype == bool else
                                                            crop.astype(np.uint8)), full_connectivity)
-    relabelled = sitk.RelabelComponent(image, sortByObjectSize=True)
+    relabel = sitk.RelabelComponentImageFilter()
+    relabel.SetSortByObjectSize(True)
+    relabelled = relabel.Execute(image)
     del image, crop  # freed before the whole volume's labels are allocated
     labels = np.zeros(mask.shape, dtype=np.int32)
     # uint32 labels (fewer than 2**31 of them) reinterpreted as int32; the view lives while ``relabelled`` does
     labels[box] = sitk.GetArrayViewFromImage(relabelled).view(np.int32)
-    return labels, np.bincount(labels.ravel())
+    sizes = np.array(relabel.GetSizeOfObjectsInPixels(), dtype=np.int64)  # not a bincount: no int64 copy of labels
+    return labels, np.r_[mask.size - sizes.sum(), sizes]
 
 
 def _labels(mask: np.ndarray, full_connectivity: bool) -> tuple[np.ndarray, np.ndarray, tuple]:

@@ -33,6 +33,8 @@ lung behind them along both kinds of rays, or that sit at the lowest slices of t
 Arrays are (z, y, x) in canonical LPS orientation (z = 0 at the feet), HU, spacing (z, y, x) mm.
 """
 
+from functools import partial
+
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
@@ -116,20 +118,22 @@ def wall_profile(thickness: np.ndarray, spacing, window_mm: float) -> np.ndarray
 
 
 def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
-    """Per axial slice with lung: (the body's (y, x) bounding box on that slice, radius mm and angle
-    bin of every pixel of that box around the body's centre, skin radius per bin, (smallest,
-    largest) radius of each lung per bin, outermost lung radius per bin); the rays both kinds of
-    candidates are measured along. The lungs lie inside the body, so nothing of them is outside
-    the box."""
+    """Per axial slice with lung: (the body's (y, x) bounding box on that slice, a function giving
+    the radius (mm) and angle bin of every pixel of that box around the body's centre, the skin
+    radius per bin, (smallest, largest) radius of each lung per bin, outermost lung radius per
+    bin); the rays both kinds of candidates are measured along. The lungs lie inside the body, so
+    nothing of them is outside the box. The per-pixel grids are computed again where they are
+    used, one slice at a time, not kept for the whole volume (peak memory)."""
     geometry = {}
     for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
         if not body[z].any():
             continue
         box = _box2d(body[z])
-        radius, bins = _polar(box, ndi.center_of_mass(body[z]), spacing[1:])
+        rays = partial(_polar, box, ndi.center_of_mass(body[z]), spacing[1:])
+        radius, bins = rays()
         ranges = [_radial_range(radius, bins, m[z][box]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
-        geometry[z] = box, radius, bins, _radial_range(radius, bins, body[z][box])[1], ranges, outer
+        geometry[z] = box, rays, _radial_range(radius, bins, body[z][box])[1], ranges, outer
     return geometry
 
 
@@ -150,8 +154,8 @@ def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
         first = int(np.floor(centre)) + 1  # the first row behind the centre
         ranges = [_column_range(m[z, first:], first, centre, spacing[1]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
-        geometry[z] = (whole, radius, bins, _column_range(body[z, first:], first, centre, spacing[1])[1], ranges,
-                       outer)
+        geometry[z] = (whole, partial(tuple, (radius, bins)),
+                       _column_range(body[z, first:], first, centre, spacing[1])[1], ranges, outer)
     return geometry
 
 
@@ -181,16 +185,17 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
     out = [m.copy() for m in lungs]
     if not geometry:
         return out
-    n_bins = len(next(iter(geometry.values()))[5])
+    n_bins = len(next(iter(geometry.values()))[4])
     thickness = np.full((hu.shape[0], n_bins), np.nan, dtype=np.float32)
-    for z, (_, _, _, r_skin, _, outer) in geometry.items():
+    for z, (_, _, r_skin, _, outer) in geometry.items():
         thickness[z] = r_skin - outer
     wall = wall_profile(thickness, spacing, window_mm)
     wall[~np.isfinite(wall)] = np.nan  # no lung at this angle within the window: wall unknown
     max_bins = int(max_bridge_deg / 360 * n_bins)
-    for z, (box, radius, bins, r_skin, ranges, outer) in geometry.items():
+    for z, (box, rays, r_skin, ranges, outer) in geometry.items():
         inner_wall = r_skin - wall[z]  # NaN where the wall is unknown: nothing is added there
         present = ~np.isnan(outer)
+        radius = None
         for (lo, hi), result in zip(ranges, out):
             own = hi == outer  # this lung is the outermost along the ray
             gap = thickness[z] - wall[z]
@@ -199,6 +204,8 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
             start[~(inner_wall - start <= max_depth_mm)] = np.nan  # deeper: anatomy, not a lesion
             if np.isnan(start).all():
                 continue
+            if radius is None:
+                radius, bins = rays()
             add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z][box] & (hu[z][box] < max_hu)
             result[z][box] |= add
     return out
@@ -285,12 +292,17 @@ def fill_wall_lesions(
     back = radial_fill(lungs, body, hu, column_geometry(lungs, body, spacing), spacing, window_mm, min_gap_mm,
                        max_depth_mm, 0.0, max_hu, back_reach)
     free = body & (hu < max_hu) & ~np.any(lungs, axis=0)
+    added = radial  # candidates of each lung, in place of its radial copy (peak memory)
+    for candidates, behind, lung in zip(added, back, lungs):
+        candidates |= behind
+        candidates &= ~lung
+    for z, (box, rays, r_skin, ranges, _) in geometry.items():
+        radius, bins = rays()
+        for k, lung in enumerate(lungs):
+            added[k][z][box] |= wall_notches(lung[z][box], body[z][box], hu[z][box], (radius, bins, r_skin),
+                                             ranges[k][1], max_hu, max_depth_mm, min_reach)
     out = []
-    for k, (lung, by_ray, behind) in enumerate(zip(lungs, radial, back)):
-        added = (by_ray | behind) & ~lung
-        for z, (box, radius, bins, r_skin, ranges, _) in geometry.items():
-            added[z][box] |= wall_notches(lung[z][box], body[z][box], hu[z][box], (radius, bins, r_skin),
-                                          ranges[k][1], max_hu, max_depth_mm, min_reach)
-        filled = lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing)
+    for lung, candidates, behind in zip(lungs, added, back):
+        filled = lung | _thick_pieces(candidates, min_depth_mm, min_volume_ml, spacing)
         out.append(filled | grow_in_outline(filled, filled & behind & ~lung, free, spacing, grow_mm))
     return out
