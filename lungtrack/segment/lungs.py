@@ -53,8 +53,11 @@ def segment_lungs_threshold(
         airway_hu = min((-1000.0 + aerated_lung_hu(hu[air])) / 2, -900.0)
     airway = track_airways((hu < airway_hu) & body, body, spacing)
     air &= ~dilate(airway, max(airway_rim_mm, 2 * max(spacing[1:])), spacing)
+    airway_voxels = int(airway.sum())
+    del airway  # the masks of the steps before are freed as soon as they are used (peak memory)
     midline = body_midline(body)
     right, left = right_left(select_lungs(air, midline), hu, spacing, midline)
+    del air
     right, left = (fill_holes_2d(m) for m in (right, left))
     right, left = fill_wall_lesions([right, left], body, hu, spacing)
     right, left = (fill_holes_2d(m) for m in (right, left))
@@ -66,6 +69,6 @@ def segment_lungs_threshold(
         "lungs: right %.0f mL, left %.0f mL, airway %.0f mL removed",
         (labels == RIGHT).sum() * ml,
         (labels == LEFT).sum() * ml,
-        airway.sum() * ml,
+        airway_voxels * ml,
     )
     return from_canonical(labels, canonical, image)

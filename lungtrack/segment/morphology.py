@@ -75,36 +75,62 @@ def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.nd
     """Label connected components (6- or 26-connected in 3D), largest first.
 
     Returns (labels as int32 (z, y, x), voxel counts per label with counts[0] = background).
+    Labelled on the mask's bounding box: scan order there is that of the whole volume, so equal
+    sizes are ordered as they would be on it.
     """
-    image = sitk.ConnectedComponent(sitk.GetImageFromArray(mask.view(np.uint8) if mask.dtype == bool else
-                                                           mask.astype(np.uint8)), full_connectivity)
-    # uint32 labels (fewer than 2**31 of them) reinterpreted as int32 without a copy
-    labels = sitk.GetArrayFromImage(sitk.RelabelComponent(image, sortByObjectSize=True)).view(np.int32)
-    return labels, np.bincount(labels.ravel())
+    if not mask.any():
+        return np.zeros(mask.shape, dtype=np.int32), np.array([mask.size], dtype=np.int64)
+    box = bounding_box(mask, [0, 0, 0])
+    crop = np.ascontiguousarray(mask[box])
+    image = sitk.ConnectedComponent(sitk.GetImageFromArray(crop.view(np.uint8) if crop.dtype == bool else
+                                                           crop.astype(np.uint8)), full_connectivity)
+    relabel = sitk.RelabelComponentImageFilter()
+    relabel.SetSortByObjectSize(True)
+    relabelled = relabel.Execute(image)
+    del image, crop  # freed before the whole volume's labels are allocated
+    labels = np.zeros(mask.shape, dtype=np.int32)
+    # uint32 labels (fewer than 2**31 of them) reinterpreted as int32; the view lives while ``relabelled`` does
+    labels[box] = sitk.GetArrayViewFromImage(relabelled).view(np.int32)
+    sizes = np.array(relabel.GetSizeOfObjectsInPixels(), dtype=np.int64)  # not a bincount: no int64 copy of labels
+    return labels, np.r_[mask.size - sizes.sum(), sizes]
 
 
-def _labels(mask: np.ndarray, full_connectivity: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Connected components in scan order (SciPy; no sorting): (int32 labels, voxel counts, [0] = background)."""
+def _labels(mask: np.ndarray, full_connectivity: bool) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Connected components in scan order (SciPy; no sorting) on the bounding box of ``mask``:
+    (int32 labels of the box, voxel counts with [0] = background, the box's (z, y, x) slices).
+    Scan order inside the box is that of the whole volume, so labels and counts are the same."""
+    if not mask.any():
+        return np.zeros((0, 0, 0), dtype=np.int32), np.zeros(1, dtype=np.int64), (slice(0, 0),) * 3
+    box = bounding_box(mask, [0, 0, 0])
     structure = ndi.generate_binary_structure(3, 3 if full_connectivity else 1)
-    labels, _ = ndi.label(mask, structure=structure)
-    return labels, np.bincount(labels.ravel())
+    labels, _ = ndi.label(mask[box], structure=structure)
+    return labels, np.bincount(labels.ravel()), box
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
     """The largest 6-connected component of ``mask`` (empty mask stays empty)."""
-    labels, counts = _labels(mask, full_connectivity=False)
+    out = np.zeros(mask.shape, dtype=bool)
+    labels, counts, box = _labels(mask, full_connectivity=False)
     if len(counts) < 2:
-        return np.zeros_like(mask, dtype=bool)
+        return out
     counts[0] = 0
-    return labels == int(np.argmax(counts))
+    np.equal(labels, int(np.argmax(counts)), out=out[box])
+    return out
 
 
-def remove_small(mask: np.ndarray, min_volume_mm3: float, spacing) -> np.ndarray:
-    """Drop 26-connected components smaller than ``min_volume_mm3`` (mm³)."""
-    labels, counts = _labels(mask, full_connectivity=True)
+def remove_small(mask: np.ndarray, min_volume_mm3: float, spacing, touching: np.ndarray | None = None) -> np.ndarray:
+    """Drop 26-connected components smaller than ``min_volume_mm3`` (mm³) and, with ``touching``
+    (a (z, y, x) mask inside ``mask``), those without a voxel of it."""
+    out = np.zeros(mask.shape, dtype=bool)
+    labels, counts, box = _labels(mask, full_connectivity=True)
     keep = counts * float(np.prod(spacing)) >= min_volume_mm3
+    if touching is not None:
+        touched = np.zeros_like(keep)
+        touched[labels[touching[box]]] = True
+        keep &= touched
     keep[0] = False
-    return keep[labels]
+    out[box] = keep[labels]
+    return out
 
 
 _PLANE = np.zeros((3, 3, 3), dtype=bool)  # in-plane 4-connectivity
@@ -112,10 +138,20 @@ _PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 
 
 def fill_holes_2d(mask: np.ndarray) -> np.ndarray:
-    """Fill holes slice by slice (axial planes): background not connected to the slice border."""
-    background, n = ndi.label(~mask, structure=_PLANE)
+    """Fill holes slice by slice (axial planes): background not connected to the slice border.
+
+    Works on the mask's bounding box grown by one pixel in-plane (clipped to the slice): the
+    background around the box reaches the slice border, and so does every background pixel of the
+    box's edge, so the holes found there are those of the whole slices.
+    """
+    out = mask.astype(bool, copy=True)
+    if not mask.any():
+        return out
+    box = bounding_box(mask, [0, 1, 1])
+    background, n = ndi.label(~out[box], structure=_PLANE)
     outside = np.zeros(n + 1, dtype=bool)
     for edge in (background[:, 0, :], background[:, -1, :], background[:, :, 0], background[:, :, -1]):
         outside[edge] = True
     outside[0] = True  # label 0 is the mask itself
-    return mask | ~outside[background]
+    out[box] |= ~outside[background]
+    return out

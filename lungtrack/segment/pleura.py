@@ -33,35 +33,45 @@ lung behind them along both kinds of rays, or that sit at the lowest slices of t
 Arrays are (z, y, x) in canonical LPS orientation (z = 0 at the feet), HU, spacing (z, y, x) mm.
 """
 
+from functools import partial
+
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
 
-from lungtrack.segment.morphology import components, opening, remove_small
+from lungtrack.segment.morphology import opening, remove_small
 
 ANGLE_BINS = 180
 
 
-def _polar(shape2d, centre, pixel_mm):
-    """Radius (mm) and angle bin of every pixel of a (y, x) slice around ``centre`` (y, x)."""
-    yy, xx = np.indices(shape2d, dtype=np.float32)
+def _polar(box, centre, pixel_mm):
+    """Radius (mm, float64) and angle bin (int16) of every pixel of the (y, x) ``box`` (slices) of
+    a slice around ``centre`` (y, x pixels of the whole slice)."""
+    yy, xx = np.indices([b.stop - b.start for b in box], dtype=np.float32)
+    yy += box[0].start
+    xx += box[1].start
     dy, dx = (yy - centre[0]) * pixel_mm[0], (xx - centre[1]) * pixel_mm[1]
     angle = np.arctan2(dy, dx)
-    bins = ((angle + np.pi) / (2 * np.pi) * ANGLE_BINS).astype(np.int32) % ANGLE_BINS
+    bins = (((angle + np.pi) / (2 * np.pi) * ANGLE_BINS).astype(np.int32) % ANGLE_BINS).astype(np.int16)
     return np.hypot(dy, dx), bins
+
+
+def _box2d(mask2d: np.ndarray) -> tuple:
+    """(y, x) slices of the bounding box of a non-empty (y, x) mask."""
+    rows, cols = np.flatnonzero(mask2d.any(axis=1)), np.flatnonzero(mask2d.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def _radial_range(radius, bins, mask):
     """(smallest, largest) radius (mm) of ``mask`` pixels per angle bin, NaN where there are none."""
-    lo = np.full(ANGLE_BINS, np.nan, dtype=np.float32)
-    hi = np.full(ANGLE_BINS, np.nan, dtype=np.float32)
+    lo = np.full(ANGLE_BINS, np.inf)
+    hi = np.full(ANGLE_BINS, -np.inf)
     labels, values = bins[mask], radius[mask]
-    if values.size:
-        present = np.bincount(labels, minlength=ANGLE_BINS) > 0
-        index = np.flatnonzero(present)
-        lo[present] = ndi.minimum(values, labels=labels, index=index)
-        hi[present] = ndi.maximum(values, labels=labels, index=index)
-    return lo, hi
+    np.minimum.at(lo, labels, values)
+    np.maximum.at(hi, labels, values)
+    absent = lo > hi
+    lo[absent] = hi[absent] = np.nan
+    return lo.astype(np.float32), hi.astype(np.float32)
 
 
 def _bridge(present: np.ndarray, own: np.ndarray, values: np.ndarray, max_bins: int) -> np.ndarray:
@@ -108,17 +118,22 @@ def wall_profile(thickness: np.ndarray, spacing, window_mm: float) -> np.ndarray
 
 
 def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
-    """Per axial slice with lung: (radius mm and angle bin of every pixel around the body's centre,
-    skin radius per bin, (smallest, largest) radius of each lung per bin, outermost lung radius per
-    bin); the rays both kinds of candidates are measured along."""
+    """Per axial slice with lung: (the body's (y, x) bounding box on that slice, a function giving
+    the radius (mm) and angle bin of every pixel of that box around the body's centre, the skin
+    radius per bin, (smallest, largest) radius of each lung per bin, outermost lung radius per
+    bin); the rays both kinds of candidates are measured along. The lungs lie inside the body, so
+    nothing of them is outside the box. The per-pixel grids are computed again where they are
+    used, one slice at a time, not kept for the whole volume (peak memory)."""
     geometry = {}
     for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
         if not body[z].any():
             continue
-        radius, bins = _polar(body.shape[1:], ndi.center_of_mass(body[z]), spacing[1:])
-        ranges = [_radial_range(radius, bins, m[z]) for m in lungs]
+        box = _box2d(body[z])
+        rays = partial(_polar, box, ndi.center_of_mass(body[z]), spacing[1:])
+        radius, bins = rays()
+        ranges = [_radial_range(radius, bins, m[z][box]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
-        geometry[z] = radius, bins, _radial_range(radius, bins, body[z])[1], ranges, outer
+        geometry[z] = box, rays, _radial_range(radius, bins, body[z][box])[1], ranges, outer
     return geometry
 
 
@@ -130,6 +145,7 @@ def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     geometry = {}
     y = np.arange(body.shape[1], dtype=np.float32)[:, None]
     bins = np.broadcast_to(np.arange(body.shape[2], dtype=np.int32), body.shape[1:])
+    whole = slice(0, body.shape[1]), slice(0, body.shape[2])
     for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
         if not body[z].any():
             continue
@@ -138,7 +154,8 @@ def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
         first = int(np.floor(centre)) + 1  # the first row behind the centre
         ranges = [_column_range(m[z, first:], first, centre, spacing[1]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
-        geometry[z] = radius, bins, _column_range(body[z, first:], first, centre, spacing[1])[1], ranges, outer
+        geometry[z] = (whole, partial(tuple, (radius, bins)),
+                       _column_range(body[z, first:], first, centre, spacing[1])[1], ranges, outer)
     return geometry
 
 
@@ -175,9 +192,10 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
     wall = wall_profile(thickness, spacing, window_mm)
     wall[~np.isfinite(wall)] = np.nan  # no lung at this angle within the window: wall unknown
     max_bins = int(max_bridge_deg / 360 * n_bins)
-    for z, (radius, bins, r_skin, ranges, outer) in geometry.items():
+    for z, (box, rays, r_skin, ranges, outer) in geometry.items():
         inner_wall = r_skin - wall[z]  # NaN where the wall is unknown: nothing is added there
         present = ~np.isnan(outer)
+        radius = None
         for (lo, hi), result in zip(ranges, out):
             own = hi == outer  # this lung is the outermost along the ray
             gap = thickness[z] - wall[z]
@@ -186,8 +204,10 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
             start[~(inner_wall - start <= max_depth_mm)] = np.nan  # deeper: anatomy, not a lesion
             if np.isnan(start).all():
                 continue
-            add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z] & (hu[z] < max_hu)
-            result[z] |= add
+            if radius is None:
+                radius, bins = rays()
+            add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z][box] & (hu[z][box] < max_hu)
+            result[z][box] |= add
     return out
 
 
@@ -209,8 +229,7 @@ def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, rays,
     outer = np.where(outer >= min_reach * r_skin, outer, np.nan)[bins]
     beyond = (radius > outer) & (radius <= outer + max_depth_mm)  # False where the ray has no lung (NaN)
     hull = np.zeros_like(lung2d)
-    rows, cols = np.flatnonzero(lung2d.any(axis=1)), np.flatnonzero(lung2d.any(axis=0))
-    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # the hull lies in the bounding box
+    box = _box2d(lung2d)  # the hull lies in the bounding box
     hull[box] = convex_hull_image(lung2d[box])
     return hull & ~lung2d & body2d & (hu2d < max_hu) & beyond
 
@@ -222,8 +241,7 @@ def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacin
     out = seed.copy()
     steps = max(round(grow_mm / min(spacing[1:])), 1)
     for z in np.flatnonzero(seed.any(axis=(1, 2))):
-        rows, cols = np.flatnonzero(lung[z].any(axis=1)), np.flatnonzero(lung[z].any(axis=0))
-        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        box = _box2d(lung[z])
         domain = convex_hull_image(lung[z][box]) & free[z][box] | seed[z][box]
         out[z][box] = ndi.binary_dilation(seed[z][box], iterations=steps, mask=domain)
     return out
@@ -232,11 +250,7 @@ def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacin
 def _thick_pieces(mask: np.ndarray, min_depth_mm: float, min_volume_ml: float, spacing) -> np.ndarray:
     """The 26-connected pieces of ``mask`` that hold a ball of ``min_depth_mm`` (mm) somewhere and
     measure at least ``min_volume_ml`` (mL), kept whole (their thin edges with them)."""
-    labels, _ = components(mask, full_connectivity=True)
-    keep = np.zeros(labels.max() + 1, dtype=bool)
-    keep[np.unique(labels[opening(mask, min_depth_mm, spacing)])] = True
-    keep[0] = False
-    return remove_small(keep[labels], min_volume_ml * 1000.0, spacing)
+    return remove_small(mask, min_volume_ml * 1000.0, spacing, touching=opening(mask, min_depth_mm, spacing))
 
 
 def fill_wall_lesions(
@@ -278,12 +292,17 @@ def fill_wall_lesions(
     back = radial_fill(lungs, body, hu, column_geometry(lungs, body, spacing), spacing, window_mm, min_gap_mm,
                        max_depth_mm, 0.0, max_hu, back_reach)
     free = body & (hu < max_hu) & ~np.any(lungs, axis=0)
+    added = radial  # candidates of each lung, in place of its radial copy (peak memory)
+    for candidates, behind, lung in zip(added, back, lungs):
+        candidates |= behind
+        candidates &= ~lung
+    for z, (box, rays, r_skin, ranges, _) in geometry.items():
+        radius, bins = rays()
+        for k, lung in enumerate(lungs):
+            added[k][z][box] |= wall_notches(lung[z][box], body[z][box], hu[z][box], (radius, bins, r_skin),
+                                             ranges[k][1], max_hu, max_depth_mm, min_reach)
     out = []
-    for k, (lung, by_ray, behind) in enumerate(zip(lungs, radial, back)):
-        added = (by_ray | behind) & ~lung
-        for z, (radius, bins, r_skin, ranges, _) in geometry.items():
-            added[z] |= wall_notches(lung[z], body[z], hu[z], (radius, bins, r_skin), ranges[k][1], max_hu,
-                                     max_depth_mm, min_reach)
-        filled = lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing)
+    for lung, candidates, behind in zip(lungs, added, back):
+        filled = lung | _thick_pieces(candidates, min_depth_mm, min_volume_ml, spacing)
         out.append(filled | grow_in_outline(filled, filled & behind & ~lung, free, spacing, grow_mm))
     return out
