@@ -50,12 +50,13 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 
 def run_step(command: list[str], tree: Path | None) -> dict:
-    """Run ``python -m lungtrack <command>`` with ``tree`` first on PYTHONPATH; wall s and peak RSS (MB)."""
+    """Run ``python -m lungtrack <command>`` in ``tree`` (first on sys.path through the working directory and
+    PYTHONPATH); wall s and peak RSS (MB). Paths in ``command`` must be absolute."""
     env = dict(os.environ, PYTHONPATH=str(tree or REPO))
     with tempfile.NamedTemporaryFile() as peak:
         start = time.perf_counter()
         res = subprocess.run([sys.executable, "-c", _LAUNCHER, peak.name, sys.executable, "-m", "lungtrack",
-                              *command], env=env, capture_output=True, text=True)
+                              *command], env=env, cwd=str(tree or REPO), capture_output=True, text=True)
         wall = time.perf_counter() - start
         if res.returncode != 0:
             sys.exit(f"bench/pipeline.py: lungtrack {' '.join(command)} failed:\n{(res.stdout + res.stderr)[-3000:]}")
