@@ -184,7 +184,7 @@ def main() -> int:
     args = parser.parse_args()
     base_tree = args.baseline.resolve() if args.baseline else None
 
-    work = args.work or Path(tempfile.mkdtemp(prefix="lungtrack-pipeline-"))
+    work = (args.work or Path(tempfile.mkdtemp(prefix="lungtrack-pipeline-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     rows, floors = [], {}
     try:
