@@ -50,6 +50,7 @@ def segment_lesions_threshold(
     mediastinal_prior: bool = True,
     tube_threshold: float | None = 0.2,
     tube_margin_mm: float = 2.0,
+    stages: dict | None = None,
 ) -> sitk.Image:
     """GGO (1) and consolidation (2) labels (uint8) on ``image``'s grid, inside ``lungs`` (> 0).
 
@@ -80,6 +81,8 @@ def segment_lesions_threshold(
     - ``smooth_mm`` (mm): in-plane Gaussian applied before the thresholds.
     - ``mediastinal_prior``: leave out what lies between the two lungs' aerated outlines
       (``mediastinum.mediastinum``: soft tissue that the lung mask took in, never lesion).
+    - ``stages``: when a dict, the intermediate masks (canonical (z, y, x) arrays) are put in it by
+      name, so that a bench can tell which step lost a lesion voxel.
     ``lungs`` must be on ``image``'s grid (as written by ``segment_lungs``).
     """
     canonical, hu, spacing = canonical_hu(image, smooth_mm)
@@ -87,9 +90,11 @@ def segment_lesions_threshold(
     lung = sides > 0
     ggo_hu = max(ggo_hu, min(aerated_lung_hu(hu[lung]) + ggo_margin_hu, ggo_max_hu))
     in_range = lung & (hu >= ggo_hu) & (hu <= max_hu)
+    between = np.zeros_like(lung)
     if mediastinal_prior:
         aerated = hu < ggo_hu
-        in_range &= ~mediastinum((sides == 1) & aerated, (sides == 2) & aerated, spacing)
+        between = mediastinum((sides == 1) & aerated, (sides == 2) & aerated, spacing)
+        in_range &= ~between
     # voxels touching the outside of the lung are partial volume with the wall, the mediastinum or
     # the diaphragm (a dome cut obliquely by the slices gives wide flat ground-glass-like layers)
     core = ndi.binary_erosion(lung, _FACES, border_value=1)
@@ -101,12 +106,17 @@ def segment_lesions_threshold(
     vessels = dense & ~consolidation
     rim = dilate(vessels, max(vessel_rim_mm, max(spacing[1:])), spacing)
     candidates = in_range & core
+    tube = np.zeros_like(lung)
     if tube_threshold is not None:
-        candidates &= ~tubes(hu, candidates, spacing, tube_threshold, tube_margin_mm)
+        tube = tubes(hu, candidates, spacing, tube_threshold, tube_margin_mm)
+        candidates &= ~tube
     ggo = opening(candidates, ggo_radius_mm, spacing) & ~dense & ~rim
     lesion = remove_small(ggo | consolidation, min_volume_mm3, spacing)
     # the partial-volume layer next to a lesion belongs to it (the lesion's own edge)
     edge = ndi.binary_dilation(lesion, _FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
+    if stages is not None:
+        stages.update(hu=hu, ggo_hu=ggo_hu, in_range=in_range, mediastinum=between, core=core, dense=dense,
+                      consolidation=consolidation, vessels=vessels, rim=rim, tubes=tube, ggo=ggo, lesion=lesion)
     consolidation = (consolidation & lesion) | (edge & dense & ndi.binary_dilation(consolidation & lesion, _FACES))
     lesion |= edge
     labels = np.zeros(hu.shape, dtype=np.uint8)
