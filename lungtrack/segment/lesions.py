@@ -22,6 +22,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
+from lungtrack.segment.ggo import grow_ground_glass
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
 from lungtrack.segment.mediastinum import mediastinum
 from lungtrack.segment.morphology import dilate, opening, remove_small
@@ -45,6 +46,8 @@ def segment_lesions_threshold(
     vessel_radius_mm: float = 4.0,
     vessel_rim_mm: float = 2.0,
     ggo_radius_mm: float = 5.0,
+    ggo_grow_mm: float = 0.0,
+    ggo_grow_margin_hu: float | None = None,
     min_volume_mm3: float = 100.0,
     smooth_mm: float = 1.0,
     mediastinal_prior: bool = True,
@@ -111,6 +114,11 @@ def segment_lesions_threshold(
         tube = tubes(hu, candidates, spacing, tube_threshold, tube_margin_mm)
         candidates &= ~tube
     ggo = opening(candidates, ggo_radius_mm, spacing) & ~dense & ~rim
+    grow_into = candidates
+    if ggo_grow_margin_hu is not None:  # hysteresis: a lower threshold next to confirmed lesion
+        low = aerated_lung_hu(hu[lung]) + ggo_grow_margin_hu
+        grow_into = (candidates | (lung & core & (hu >= low) & (hu < ggo_hu) & ~between)) & ~tube
+    ggo = grow_ground_glass(ggo, grow_into & ~dense & ~rim, ggo_grow_mm, spacing)
     lesion = remove_small(ggo | consolidation, min_volume_mm3, spacing)
     # the partial-volume layer next to a lesion belongs to it (the lesion's own edge)
     edge = ndi.binary_dilation(lesion, _FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
