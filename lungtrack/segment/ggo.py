@@ -23,4 +23,5 @@ def grow_ground_glass(seeds: np.ndarray, allowed: np.ndarray, reach_mm: float, s
     if reach_mm <= 0 or not seeds.any():
         return seeds.astype(bool)
     near = dilate(seeds, reach_mm, spacing) & (allowed | seeds)
-    return ndi.binary_propagation(seeds, structure=_FACES, mask=near)
+    labels, _ = ndi.label(near, structure=_FACES)
+    return np.isin(labels, np.unique(labels[seeds])) & near

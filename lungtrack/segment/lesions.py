@@ -91,7 +91,8 @@ def segment_lesions_threshold(
     canonical, hu, spacing = canonical_hu(image, smooth_mm)
     sides = sitk.GetArrayFromImage(to_canonical(lungs))
     lung = sides > 0
-    ggo_hu = max(ggo_hu, min(aerated_lung_hu(hu[lung]) + ggo_margin_hu, ggo_max_hu))
+    peak_hu = aerated_lung_hu(hu[lung])
+    ggo_hu = max(ggo_hu, min(peak_hu + ggo_margin_hu, ggo_max_hu))
     in_range = lung & (hu >= ggo_hu) & (hu <= max_hu)
     between = np.zeros_like(lung)
     if mediastinal_prior:
@@ -116,7 +117,7 @@ def segment_lesions_threshold(
     ggo = opening(candidates, ggo_radius_mm, spacing) & ~dense & ~rim
     grow_into = candidates
     if ggo_grow_margin_hu is not None:  # hysteresis: a lower threshold next to confirmed lesion
-        low = aerated_lung_hu(hu[lung]) + ggo_grow_margin_hu
+        low = peak_hu + ggo_grow_margin_hu
         grow_into = (candidates | (lung & core & (hu >= low) & (hu < ggo_hu) & ~between)) & ~tube
     ggo = grow_ground_glass(ggo, grow_into & ~dense & ~rim, ggo_grow_mm, spacing)
     lesion = remove_small(ggo | consolidation, min_volume_mm3, spacing)
