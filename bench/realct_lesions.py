@@ -107,16 +107,24 @@ def insertion_row(image: sitk.Image, hu: np.ndarray, lungs: sitk.Image, keep: np
     }
 
 
+def floor_poi(image: sitk.Image, lungs: sitk.Image, keep: np.ndarray, **opts) -> float:
+    """False-positive POI (%) of the CT itself, without an inserted lesion: lesion in ``keep`` (lung
+    minus tumour + margin) over the lung, as ``bench/realct.py`` measures it on the same lungs."""
+    found = sitk.GetArrayFromImage(segment_lesions(image, lungs, backend="threshold", **opts)) > 0
+    return 100.0 * float((found & keep).sum()) / float((sitk.GetArrayFromImage(lungs) > 0).sum())
+
+
 def run_ct(realct: Path, name: str, ct: str, tumour: str, shapes: list, cache: Path, margin_mm: float = 2.0,
            losses: bool = False, **opts):
-    """Every insertion row of one CT (see :func:`insertion_row`; ``opts`` go to the lesion segmenter)."""
+    """(false-positive POI (%) of the CT without insertion, every insertion row of one CT (see
+    :func:`insertion_row`)); ``opts`` go to the lesion segmenter."""
     image = read_image(realct / ct)
     lungs = cached_lungs(realct / ct, image, cache)
     spacing = image.GetSpacing()[::-1]
     tumour_mask = sitk.GetArrayFromImage(load_reference(realct / tumour, image)) > 0
     keep = (sitk.GetArrayFromImage(lungs) > 0) & ~dilate(tumour_mask, margin_mm, spacing)
     hu = sitk.GetArrayFromImage(image)
-    return [dict(ct=name, **insertion_row(image, hu, lungs, keep, path, seed=i, consolidation=i % 2 == 1,
+    return floor_poi(image, lungs, keep, **opts), [dict(ct=name, **insertion_row(image, hu, lungs, keep, path, seed=i, consolidation=i % 2 == 1,
                                             margin_mm=margin_mm, losses=losses, **opts))
             for i, path in enumerate(shapes)]
 
@@ -177,7 +185,8 @@ def main(argv=None) -> int:
     for name, ct, tumour in CTS:
         if args.only and name not in args.only:
             continue
-        rows = run_ct(realct, name, ct, tumour, shapes, args.cache, losses=args.losses, **opts)
+        floor, rows = run_ct(realct, name, ct, tumour, shapes, args.cache, losses=args.losses, **opts)
+        print(f"{name}: false-positive POI without an inserted lesion {floor:.2f} %")
         for r in rows:
             print(f"{r['ct']:18} {r['mask']:11} {r['kind']:5} {r['ggo_hu']:6.0f} {r['true_ml']:8.1f} "
                   f"{r['found_ml']:7.1f} {r['dice']:5.2f} {r['sensitivity']:5.2f} {r['poi_error']:+8.2f} "
