@@ -36,6 +36,7 @@ VARIANTS = {
     "traps": {"anterior_junction": True, "bowel_gas": True, "fov_padding": -2000, "severity": 1.4},
     "domed": {"basal_retraction_mm": 25.0},
     "healthy": {"basal_retraction_mm": 25.0, "lesions": False},
+    "mass": {"paravertebral_mass_mm": 40.0, "lesions": False},
 }
 
 

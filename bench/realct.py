@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from lungtrack.evaluate.overlap import dice
-from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import read_image, voxel_volume_ml
 from lungtrack.measure.metrics import case_qc
+from lungtrack.measure.overlap import dice
+from lungtrack.measure.reference import load_reference
 from lungtrack.segment import segment_lesions, segment_lungs
 from lungtrack.segment.morphology import dilate
 

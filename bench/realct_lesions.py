@@ -34,9 +34,9 @@ import yaml
 
 from lungtrack.evaluate.insertion import insert_lesion, place_shape, random_look
 from lungtrack.evaluate.losses import CAUSES, lost_by_cause
-from lungtrack.evaluate.overlap import dice
-from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import array_like, read_image, write_image
+from lungtrack.measure.overlap import dice
+from lungtrack.measure.reference import load_reference
 from lungtrack.segment import segment_lesions, segment_lungs
 from lungtrack.segment.morphology import dilate
 from lungtrack.segment.orientation import to_canonical
@@ -90,7 +90,8 @@ def insertion_row(image: sitk.Image, hu: np.ndarray, lungs: sitk.Image, keep: np
     extra = {}
     if losses:
         def canonical(mask):
-            return sitk.GetArrayFromImage(to_canonical(array_like(mask.astype(np.uint8), image, np.uint8))) > 0
+            full = sitk.GetArrayFromImage(to_canonical(array_like(mask.astype(np.uint8), image, np.uint8))) > 0
+            return full[stages["box"]]
         extra = lost_by_cause(stages, canonical(true), canonical(found))
         seen = stages["hu"][canonical(truth == 1)]
         extra.update(ggo_threshold=stages["ggo_hu"], seen_hu=float(np.median(seen)) if seen.size else np.nan,

@@ -8,7 +8,6 @@ from scipy import ndimage
 from sklearn.metrics import f1_score, jaccard_score
 
 from lungtrack.evaluate.cases import compare_masks, label_masks
-from lungtrack.evaluate.overlap import dice, iou
 from lungtrack.evaluate.surface import (
     SurfaceDistances,
     boundary,
@@ -17,6 +16,7 @@ from lungtrack.evaluate.surface import (
     surface_distances,
 )
 from lungtrack.evaluate.volumes import poi_error, volume_error
+from lungtrack.measure.overlap import dice, iou
 
 ANISO = (0.7, 0.8, 2.5)  # x, y, z mm
 

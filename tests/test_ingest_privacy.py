@@ -8,8 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from lungtrack.ingest.privacy import path_safe, patient_key, pseudonym
+from lungtrack.ingest.privacy import patient_key, pseudonym
 from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.io.names import path_safe
 
 SECRETS = {
     "PatientName": "Doe^Jane Quintessa",

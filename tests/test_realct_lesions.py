@@ -13,8 +13,8 @@ import pytest
 import SimpleITK as sitk
 
 from bench.realct_lesions import CTS, cached_lungs, floor_poi, insertion_row
-from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import read_image
+from lungtrack.measure.reference import load_reference
 from lungtrack.segment.morphology import dilate
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

@@ -7,7 +7,8 @@ import pytest
 
 from lungtrack.cli import main
 from lungtrack.errors import InputError
-from lungtrack.report.data import breath_hold_warnings, load_patient
+from lungtrack.measure.patient import load_patient
+from lungtrack.report.data import breath_hold_warnings
 from lungtrack.report.patient import patient_report
 
 SCANS = [  # study date, POI %, lesion mL, lung mL

@@ -8,9 +8,11 @@ import pytest
 import SimpleITK as sitk
 
 from lungtrack.cli import main
+from lungtrack.errors import InputError
 from lungtrack.io.images import write_image
 from lungtrack.measure.metrics import measure_case
 from lungtrack.report.patient import patient_report
+from lungtrack.report.slices import draw_slices
 from lungtrack.track.pipeline import TrackingOptions, _fit_warnings, track_patient
 
 SPACING_MM = 4.0  # lungs of about 1500 mL: a plausible adult volume for quality control
@@ -145,9 +147,22 @@ def test_outputs_on_disk(tracked):
     assert list(regions.columns) == ["patient_id", "study_date", "timepoint", "region", "metric", "value"]
     assert set(regions["region"]) >= {"right_upper", "left_dorsal", "all"}
     assert len(result["slices"]) == 6  # 3 levels x 2 scans
+    assert {s["transform"] for s in result["slices"]} == {None, "transforms/20200409_to_baseline.h5"}
     for item in result["slices"]:
-        assert (out / item["png"]).read_bytes()[:4] == b"\x89PNG"
+        assert 0 <= item["z_index"] < SHAPE[0]
+        assert item["transform"] is None or (out / item["transform"]).is_file()
+    assert not (out / "slices").exists()  # the report draws the slices
     assert len(pd.read_csv(out / "lesions.csv")) == len(result["lesions"])
+
+
+def test_report_draws_the_slices_at_the_tracked_positions(tracked):
+    _, metrics, result = tracked
+    records = [json.loads(p.read_text()) for p in metrics]
+    pngs = draw_slices(result["slices"], tracked[0] / "tracking", records)
+    assert sorted(pngs) == sorted((s["level"], s["study_date"]) for s in result["slices"])
+    assert all(png[:4] == b"\x89PNG" for png in pngs.values())
+    with pytest.raises(InputError, match="slices of timepoints without a metrics file"):
+        draw_slices(result["slices"], tracked[0] / "tracking", records[:1])
 
 
 def test_lobe_scores_when_lobe_labels_exist(tmp_path):

@@ -7,9 +7,11 @@ OPTIONS = {"tracking": ["min_poi_change_pp", "min_lesion_volume_change_pct"], "r
 
 
 def add_arguments(parser):
-    parser.add_argument("metrics", nargs="+", help="metrics JSON files of the patient's scans (`lungtrack measure`)")
+    parser.add_argument("metrics", nargs="+", help="metrics JSON files of the patient's scans (`lungtrack measure`); "
+                                                   "their paths locate the CT and masks the slices are drawn from")
     parser.add_argument("--patient-id", required=True, help="patient identifier shown in the report")
-    parser.add_argument("--tracking", help="tracking.json of `lungtrack track` (adds zones, slices, lesion events)")
+    parser.add_argument("--tracking", help="tracking.json of `lungtrack track` (adds zones, slices, lesion events; "
+                                                   "its transforms are read beside it)")
     parser.add_argument("--status", nargs="*", default=[], metavar="STATUS",
                         help="case status files of the patient's scans (`lungtrack convert --check`); "
                              "the failed ones are listed with their reason")

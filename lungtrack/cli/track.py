@@ -10,8 +10,8 @@ def add_arguments(parser):
     parser.add_argument("metrics", nargs="+", help="metrics JSON files of the patient's scans (`lungtrack measure`); "
                                                    "their paths locate the CT and the masks")
     parser.add_argument("--patient-id", required=True, help="patient identifier")
-    parser.add_argument("--out-dir", required=True, help="folder for tracking.json, lesions.csv, regions.csv, "
-                                                         "transforms/ and slices/")
+    parser.add_argument("--out-dir", required=True, help="folder for tracking.json (with the slice positions), lesions.csv, "
+                                                         "regions.csv and transforms/")
     add_options(parser, "tracking", [*OPTIONS["tracking"], "lobes_dir"])
 
 

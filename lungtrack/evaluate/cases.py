@@ -23,12 +23,12 @@ import SimpleITK as sitk
 from tqdm import tqdm
 
 from lungtrack.errors import InputError
-from lungtrack.evaluate.overlap import dice, iou
-from lungtrack.evaluate.reference import load_reference, read_grid
 from lungtrack.evaluate.surface import surface_distances
 from lungtrack.evaluate.volumes import poi_error, volume_error
-from lungtrack.ingest.privacy import path_safe
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.io.names import path_safe
+from lungtrack.measure.overlap import dice, iou
+from lungtrack.measure.reference import load_reference, read_grid
 from lungtrack.measure.volumes import CONSOLIDATION, GGO
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ LESION_VOLUME = CodedConcept("LESION_VOLUME", SCHEME, "Lesion volume")
 POI = CodedConcept("POI", SCHEME, "Percentage of infection")
 SEVERITY = CodedConcept("CTSS", SCHEME, "CT severity score")
 CHANGE = CodedConcept("CHANGE", SCHEME, "Change vs previous scan")
-#: change call of lungtrack.track.change -> coded value
+#: change call of lungtrack.measure.change -> coded value
 CHANGE_VALUES = {
     "progression": CodedConcept("PROGRESSION", SCHEME, "Progression"),
     "regression": CodedConcept("REGRESSION", SCHEME, "Regression"),
@@ -57,7 +57,7 @@ LESION_SEGMENTS = {
     3: Segment("Ground-glass opacity", _ABNORMAL, codes.DCM.GroundGlassOpacity, site=codes.SCT.Lung),
     4: Segment("Consolidation", _ABNORMAL, CONSOLIDATION, site=codes.SCT.Lung),
 }
-#: lobe label (lungtrack.track.regions.LOBES) -> Segment; segment numbers 5..9 follow the label order
+#: lobe label (lungtrack.measure.regions.LOBES) -> Segment; segment numbers 5..9 follow the label order
 LOBE_SEGMENTS = {
     1: Segment("Right upper lobe", _ANATOMY, codes.SCT.UpperLobeOfLung, codes.SCT.Right),
     2: Segment("Right middle lobe", _ANATOMY, codes.SCT.MiddleLobeOfRightLung),

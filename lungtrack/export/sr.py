@@ -50,7 +50,7 @@ from lungtrack.export.codes import (
     SEVERITY,
     VOLUME,
 )
-from lungtrack.track.regions import LOBES
+from lungtrack.measure.regions import LOBES
 
 SERIES_NUMBER = 902
 
@@ -83,7 +83,7 @@ def measurement_report(sources, seg: Dataset, metrics: dict, severity: int, *, l
 
     ``metrics``: the metrics JSON of :func:`lungtrack.measure.metrics.measure_case` (mL, %);
     ``severity``: six-zone CT severity score (0-30); ``lobes``: region -> metric -> value rows of
-    :func:`lungtrack.track.regions.lobe_measures` regrouped (``lobe_severity_total`` under ``all``), or
+    :func:`lungtrack.measure.regions.lobe_measures` regrouped (``lobe_severity_total`` under ``all``), or
     None; ``change``: the change call vs the previous scan, or None at baseline.
     """
     algorithm = hd.sr.AlgorithmIdentification(name="lungtrack", version=__version__, parameters=[backend])

@@ -9,13 +9,9 @@ import hashlib
 import hmac
 import re
 
-SAFE = re.compile(r"[^A-Za-z0-9._-]")
+from lungtrack.io.names import path_safe
+
 ANONYMOUS = "anon-"  # prefix of the keys of studies without PatientID
-
-
-def path_safe(text: str) -> str:
-    """``text`` with every character outside [A-Za-z0-9._-] replaced by '_' (never empty)."""
-    return SAFE.sub("_", text.strip()) or "_"
 
 
 def _short_hash(text: str, salt: str | None = None, digits: int = 6) -> str:

@@ -1,1 +1,1 @@
-"""Reading and writing images and tables, always atomically."""
+"""Reading and writing images and tables, always atomically; safe file names from identifiers."""

@@ -7,9 +7,9 @@ import pandas as pd
 
 from lungtrack.errors import InputError
 from lungtrack.ingest.status import FAILURE_COLUMNS
+from lungtrack.measure.change import change_calls
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.settings import default
-from lungtrack.track.change import change_calls
 
 #: Columns every cohort.csv starts with, in this order (volumes mL, POI %).
 BASE_COLUMNS = [
@@ -52,7 +52,7 @@ def cohort_table(records: list[dict], min_poi_pp: float = default("tracking", "m
 
     ``change_vs_previous`` calls each scan against the patient's previous analysed one (progression,
     regression, stable; empty at baseline) from the POI change (``min_poi_pp``, percentage points)
-    and the lesion volume change (``min_volume_pct``, %), see :mod:`lungtrack.track.change`.
+    and the lesion volume change (``min_volume_pct``, %), see :mod:`lungtrack.measure.change`.
     ``failures``: status records of cases that could not be analysed (:mod:`lungtrack.ingest.status`).
     A metrics record whose status is failed (:mod:`lungtrack.measure.outcome`: segmentation or
     measurement failed, or QC said fail) is such a case too. When there is any (or ``failures`` is

@@ -7,14 +7,14 @@ import numpy as np
 import SimpleITK as sitk
 
 from lungtrack.errors import InputError
-from lungtrack.evaluate.overlap import dice
-from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.images import array_like, read_image, same_grid, voxel_volume_ml
 from lungtrack.measure.outcome import qc_outcome
+from lungtrack.measure.overlap import dice
 from lungtrack.measure.qc import scan_qc
+from lungtrack.measure.reference import load_reference
+from lungtrack.measure.regions import lobe_measures
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
 from lungtrack.segment.orientation import spacing_zyx, to_canonical
-from lungtrack.track.regions import lobe_measures
 
 
 def _label_array(path, image: sitk.Image) -> np.ndarray:
@@ -61,13 +61,13 @@ def _canonical(array: np.ndarray, image: sitk.Image) -> np.ndarray:
 def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
     """QC record (``qc``, ``qc_reasons``) of one scan, see :mod:`lungtrack.measure.qc`."""
     canonical = to_canonical(image)
-    hu = sitk.GetArrayFromImage(canonical).astype(np.float32)
+    hu = sitk.GetArrayViewFromImage(canonical)  # the CT's own integers: QC only compares them with thresholds
     return scan_qc(_canonical(lungs, image), _canonical(lesions, image), spacing_zyx(canonical), hu)
 
 
 def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
     """``{"lobes": {lobe: {lung_ml, lesion_ml, poi, severity}}, "lobe_severity_total": 0-25}`` of a lobe map
-    (1..5, ``lungtrack.track.regions.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
+    (1..5, ``lungtrack.measure.regions.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
     rows = lobe_measures(lobes, lesions, voxel_ml)
     per_lobe = {}
     for row in rows:

@@ -13,7 +13,7 @@ import SimpleITK as sitk
 from lungtrack.phantom.anatomy import Tissue, paint_anatomy, sample_anatomy
 from lungtrack.phantom.geometry import Frame
 from lungtrack.phantom.intensity import to_hounsfield
-from lungtrack.phantom.lesions import paint_lesions, sample_lesions
+from lungtrack.phantom.lesions import paint_lesions, paravertebral_mass, sample_lesions
 from lungtrack.phantom.options import PhantomOptions
 from lungtrack.phantom.traps import paint_gas, paint_table, sample_gas
 from lungtrack.phantom.vessels import grow_vessels, paint_vessels
@@ -78,6 +78,8 @@ def _patient(seed: int, opts: PhantomOptions, n_timepoints: int):
     severity = opts.severity if opts.severity is not None else rng.uniform(0.9, 1.3)
     span = opts.interval_days * (n_timepoints - 1)
     lesions = sample_lesions(rng, anat, span, severity) if opts.lesions else []
+    if opts.paravertebral_mass_mm:
+        lesions.append(paravertebral_mass(anat, opts.paravertebral_mass_mm))
     gas = sample_gas(np.random.default_rng([seed, _TRAPS]), anat, opts.stomach_gas, opts.bowel_gas)
     return anat, vessels, lesions, gas
 

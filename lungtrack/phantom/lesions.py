@@ -93,6 +93,17 @@ def sample_lesions(rng: np.random.Generator, anat: Anatomy, span_days: float, se
     return lesions
 
 
+def paravertebral_mass(anat: Anatomy, diameter_mm: float) -> Lesion:
+    """A solid round mass (consolidation, +35 HU) of ``diameter_mm`` (mm) in the left lung's
+    posterior-medial corner at 35 % of the lung height, present at every study: lung lies in front
+    of it and beside it, the spine and the ribs behind it (only its part inside the lung is drawn)."""
+    return Lesion(
+        center=np.array([LEFT * 0.32 * anat.a_cav, 0.8 * anat.b_cav, 0.35 * anat.height]),
+        axes=np.full(3, diameter_mm / 2), rotation=np.eye(3), waves=np.zeros((1, 3)), phases=np.zeros(1),
+        waviness=0.0, peak_day=0.0, width_days=1e6, ggo_hu=35.0, consolidation_hu=35.0, core=1.01,
+    )
+
+
 def paint_lesions(lesions, day: float, frame, allowed: np.ndarray):
     """Lesion truth (uint8 (z, y, x), 1 GGO, 2 consolidation), lesion HU map (float32) and the
     number of visible lesions at ``day``. Lesions are drawn only where ``allowed`` (lung, no vessel)."""

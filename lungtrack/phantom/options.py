@@ -24,7 +24,9 @@ class PhantomOptions:
     None = none; ``anterior_junction`` the lungs touch anteriorly (thin junction line);
     ``basal_retraction_mm`` how far (mm) the lung base pulls away from the lateral chest wall
     under the diaphragm domes (0 = the lung reaches the wall down to the recess), the gap being
-    soft tissue of the diaphragm.
+    soft tissue of the diaphragm; ``paravertebral_mass_mm`` diameter (mm) of a solid mass in the
+    left lung's posterior-medial corner, against the spine and the ribs, at every timepoint (0 = none;
+    drawn even with ``lesions`` off).
     Content: ``vessels`` intrapulmonary vessel trees; ``lesions`` GGO / consolidation;
     ``severity`` lesion size factor (1 = moderate pneumonia), None = drawn per patient.
     Image: ``noise_hu`` Gaussian noise SD (HU); ``blur_voxels`` partial-volume blur sigma (voxels).
@@ -46,6 +48,7 @@ class PhantomOptions:
     fov_padding: int | None = None
     anterior_junction: bool = False
     basal_retraction_mm: float = 0.0
+    paravertebral_mass_mm: float = 0.0
     vessels: bool = True
     lesions: bool = True
     severity: float | None = None
@@ -62,6 +65,9 @@ class PhantomOptions:
                 raise ValueError(f"phantom option {name} must be > 0, got {getattr(self, name)!r}")
         if not 0.0 <= self.basal_retraction_mm <= 60.0:
             raise ValueError(f"phantom option basal_retraction_mm must be in [0, 60] mm, got {self.basal_retraction_mm}")
+        if not 0.0 <= self.paravertebral_mass_mm <= 80.0:
+            raise ValueError(
+                f"phantom option paravertebral_mass_mm must be in [0, 80] mm, got {self.paravertebral_mass_mm}")
         if self.n_slices is not None and self.n_slices < 2:
             raise ValueError(f"phantom option n_slices must be >= 2, got {self.n_slices}")
         if self.fov_padding is not None and not -3024 <= self.fov_padding <= -1024:

@@ -6,11 +6,11 @@ import pandas as pd
 
 from lungtrack import __version__
 from lungtrack.errors import InputError
-from lungtrack.ingest.privacy import path_safe
+from lungtrack.io.names import path_safe
+from lungtrack.measure.change import change_calls
 from lungtrack.measure.qc import WARN
 from lungtrack.report import figures, render
 from lungtrack.settings import default
-from lungtrack.track.change import change_calls
 
 _REQUIRED = ("patient_id", "study_date", "days_since_baseline", "poi", "lesion_ml")
 _SUMMARY_COLUMNS = ["patient", "scans", "first scan", "last scan", "POI baseline (%)", "POI latest (%)",

@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from lungtrack import __version__
-from lungtrack.errors import InputError
+from lungtrack.measure.change import change_calls, interval_records
 from lungtrack.measure.outcome import case_outcome
-from lungtrack.report import data, figures, render
+from lungtrack.measure.patient import patient_table, read_patient
+from lungtrack.measure.regions import LOBES
+from lungtrack.report import data, figures, render, slices
 from lungtrack.settings import default
-from lungtrack.track.change import change_calls, interval_records
-from lungtrack.track.regions import LOBES
 
 #: Lesion table columns (tracking key -> title).
 _LESION_COLUMNS = {
@@ -34,14 +34,12 @@ def _natural(column: pd.Series) -> pd.Series:
     return column.str.extract(r"(\d+)$")[0].astype(float) if column.name == "lesion_id" else column
 
 
-def _image_uri(path: Path) -> str:
-    if not path.is_file():
-        raise InputError(path, "slice image listed in the tracking results is missing")
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+def _image_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _tracking_context(tracking: dict, tracking_dir: Path) -> dict:
-    """Template context of the sections that need tracking results."""
+def _tracking_context(tracking: dict, tracking_dir: Path, records: list[dict]) -> dict:
+    """Template context of the sections that need tracking results (slices drawn from the scans of ``records``)."""
     regions = pd.DataFrame(tracking["regions"])
     zones = tracking["zones"] + [lobe for lobe in LOBES.values() if lobe in set(regions.get("region", []))]
     heatmap = figures.zone_heatmap(regions, zones) if not regions.empty else None
@@ -55,9 +53,10 @@ def _tracking_context(tracking: dict, tracking_dir: Path) -> dict:
     levels = sorted({s["level"] for s in tracking["slices"]}, key=["upper", "middle", "lower"].index)
     dates = list(dict.fromkeys(s["study_date"] for s in tracking["slices"]))
     by_key = {(s["level"], s["study_date"]): s for s in tracking["slices"]}
+    pngs = slices.draw_slices(tracking["slices"], tracking_dir, records)
     slice_rows = [
         {"level": level, "images": [
-            {"study_date": d, "uri": _image_uri(tracking_dir / by_key[level, d]["png"]),
+            {"study_date": d, "uri": _image_uri(pngs[level, d]),
              "z_mm": by_key[level, d]["z_mm"]} for d in dates if (level, d) in by_key]}
         for level in levels
     ]
@@ -81,14 +80,15 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None,
     """The self-contained HTML report of one patient.
 
     ``metrics_paths``: metrics JSONs of ``lungtrack measure`` (any order); ``tracking_path``: the
-    ``tracking.json`` of ``lungtrack track`` (its slice PNGs are read relative to it), or None for
-    a report without the lesion, zone and slice sections; ``failures``: status records of the
+    ``tracking.json`` of ``lungtrack track`` (its transforms are read relative to it, the slices
+    drawn from the CT and masks that the metrics files name), or None for a report without the
+    lesion, zone and slice sections; ``failures``: status records of the
     patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`), shown as warnings,
     as are the metrics records whose status is failed and the QC warnings of the analysed scans.
     Failed scans are left out of every table, figure and change call.
     """
-    every = data.read_patient(list(metrics_paths), patient_id)
-    table, records = data.patient_table(every)
+    every = read_patient(list(metrics_paths), patient_id)
+    table, records = patient_table(every)
     calls = change_calls(table, min_poi_pp, min_volume_pct)
     intervals = interval_records(table, calls)
     failures = list(failures) + [o for o in map(case_outcome, every) if o["status"] == "failed"]
@@ -100,7 +100,7 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None,
     if tracking_path is not None:
         tracking_data = data.load_tracking(tracking_path)
         if tracking_data.get("slices"):
-            tracking = _tracking_context(tracking_data, Path(tracking_path).parent)
+            tracking = _tracking_context(tracking_data, Path(tracking_path).parent, records)
         warnings += tracking_data.get("warnings", [])
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     if table.empty:  # every scan failed: the warnings say why

@@ -1,15 +1,21 @@
-"""Axial CT slices with lung and lesion contours, as PNG images.
+"""Axial CT slices with lung and lesion contours, as PNG images, at the positions ``lungtrack track`` chose.
 
-Inputs are 2-D arrays (y, x) of one axial slice in canonical orientation (y = 0 anterior at the
+Slices are 2-D arrays (y, x) of one axial slice in canonical orientation (y = 0 anterior at the
 top, x = 0 at the patient's right on the left of the image: the radiological view).
 """
 
 import io
+from pathlib import Path
 
 import numpy as np
+import SimpleITK as sitk
 from PIL import Image
 from skimage.segmentation import find_boundaries
 from skimage.transform import resize
+
+from lungtrack.errors import InputError
+from lungtrack.track.registration import identity, read_transform, warp_image, warp_labels
+from lungtrack.track.scans import load_scan
 
 #: Lung window: level and width in HU.
 LUNG_WINDOW = (-600.0, 1500.0)
@@ -50,3 +56,37 @@ def slice_png(ct: np.ndarray, lungs: np.ndarray, lesions: np.ndarray, spacing_yx
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def draw_slices(positions: list[dict], tracking_dir, records: list[dict]) -> dict[tuple[str, str], bytes]:
+    """PNG of every slice position of ``tracking.json`` (``slices``), keyed by (level, study_date).
+
+    Each scan (CT and masks named by its metrics record in ``records``) is resampled onto the
+    baseline slice ``z_index`` through its transform (a file relative to ``tracking_dir``; none
+    for the baseline); the slices of one level share one crop box around their lungs.
+    """
+    tracking_dir = Path(tracking_dir)
+    by_timepoint = {r["timepoint"]: r for r in records}
+    missing = sorted({p["timepoint"] for p in positions} - set(by_timepoint))
+    if missing:
+        raise InputError(tracking_dir / "tracking.json", f"slices of timepoints without a metrics file: {missing}")
+    (baseline_tp,) = {p["timepoint"] for p in positions if p["transform"] is None}
+    baseline = load_scan(by_timepoint[baseline_tp])
+    planes = {}
+    for timepoint in dict.fromkeys(p["timepoint"] for p in positions):
+        scan = baseline if timepoint == baseline_tp else load_scan(by_timepoint[timepoint])
+        for p in (p for p in positions if p["timepoint"] == timepoint):
+            transform = identity() if p["transform"] is None else read_transform(tracking_dir / p["transform"])
+            reference = baseline.ct[:, :, p["z_index"]:p["z_index"] + 1]
+            planes[p["level"], p["study_date"]] = (
+                sitk.GetArrayFromImage(warp_image(scan.ct, reference, transform))[0],
+                sitk.GetArrayFromImage(warp_labels(scan.lungs, reference, transform))[0],
+                sitk.GetArrayFromImage(warp_labels(scan.lesions, reference, transform))[0],
+            )
+    spacing_yx = baseline.ct.GetSpacing()[1::-1]
+    pngs = {}
+    for level in dict.fromkeys(p["level"] for p in positions):
+        keys = [k for k in planes if k[0] == level]
+        box = crop_box([planes[k][1] for k in keys])
+        pngs.update({k: slice_png(*planes[k], spacing_yx, box) for k in keys})
+    return pngs

@@ -12,18 +12,30 @@ from lungtrack.segment.orientation import spacing_zyx, to_canonical
 AIR_HU = -1024.0  # out-of-field padding (-2000, -3024, ...) is clipped to air
 
 
-def canonical_hu(image: sitk.Image, smooth_mm: float = 1.0):
+_TRUNCATE = 3.0  # the Gaussian's reach, in standard deviations
+
+
+def canonical_hu(image: sitk.Image, smooth_mm: float = 1.0, region=None):
     """(canonical image, smoothed HU array (z, y, x), spacing (z, y, x) mm).
 
     Values below ``AIR_HU`` are clipped to it, then a Gaussian of ``smooth_mm`` (mm, in-plane
     only so thick slices are not blurred further) takes the edge off the noise before thresholds.
+    ``region``: (z, y, x) slices of the canonical array; only that part is returned, computed from
+    a crop with the Gaussian's reach around it, so its values equal those of the whole volume.
     """
     canonical = to_canonical(image)
     spacing = spacing_zyx(canonical)
-    hu = np.maximum(sitk.GetArrayFromImage(canonical).astype(np.float32), AIR_HU)
+    sigma = (0, smooth_mm / spacing[1], smooth_mm / spacing[2]) if smooth_mm > 0 else (0, 0, 0)
+    raw = sitk.GetArrayViewFromImage(canonical)
+    region = region or tuple(slice(0, n) for n in raw.shape)
+    reach = [int(_TRUNCATE * s + 0.5) for s in sigma]  # scipy's kernel radius per axis (voxels)
+    padded = tuple(slice(max(r.start - m, 0), min(r.stop + m, n)) for r, m, n in zip(region, reach, raw.shape))
+    hu = raw[padded].astype(np.float32)
+    np.maximum(hu, AIR_HU, out=hu)
     if smooth_mm > 0:
-        hu = ndi.gaussian_filter(hu, sigma=(0, smooth_mm / spacing[1], smooth_mm / spacing[2]), truncate=3.0)
-    return canonical, hu, spacing
+        ndi.gaussian_filter(hu, sigma=sigma, truncate=_TRUNCATE, output=hu)  # line by line: in place is exact
+    inner = tuple(slice(r.start - p.start, r.stop - p.start) for r, p in zip(region, padded))
+    return canonical, hu[inner], spacing
 
 
 def aerated_lung_hu(values: np.ndarray, low: float = -1000.0, high: float = -500.0) -> float:

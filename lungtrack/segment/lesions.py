@@ -26,8 +26,8 @@ from scipy import ndimage as ndi
 from lungtrack.segment.ggo import grow_ground_glass
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
 from lungtrack.segment.mediastinum import mediastinum
-from lungtrack.segment.morphology import dilate, opening, remove_small
-from lungtrack.segment.orientation import from_canonical, to_canonical
+from lungtrack.segment.morphology import bounding_box, dilate, opening, reach, remove_small
+from lungtrack.segment.orientation import from_canonical, spacing_zyx, to_canonical
 from lungtrack.segment.vessels import tubes
 
 log = logging.getLogger(__name__)
@@ -88,12 +88,21 @@ def segment_lesions_threshold(
     - ``smooth_mm`` (mm): in-plane Gaussian applied before the thresholds.
     - ``mediastinal_prior``: leave out what lies between the two lungs' aerated outlines
       (``mediastinum.mediastinum``: soft tissue that the lung mask took in, never lesion).
-    - ``stages``: when a dict, the intermediate masks (canonical (z, y, x) arrays) are put in it by
-      name, so that a bench can tell which step lost a lesion voxel.
+    - ``stages``: when a dict, the intermediate masks (canonical (z, y, x) arrays inside the lungs'
+      bounding box ``stages["box"]``, a tuple of slices) are put in it by name, so that a bench can
+      tell which step lost a lesion voxel.
     ``lungs`` must be on ``image``'s grid (as written by ``segment_lungs``).
     """
-    canonical, hu, spacing = canonical_hu(image, smooth_mm)
-    sides = sitk.GetArrayFromImage(to_canonical(lungs))
+    canonical_lungs = to_canonical(lungs)
+    sides, spacing = sitk.GetArrayViewFromImage(canonical_lungs), spacing_zyx(canonical_lungs)
+    # every mask below lies inside the lung: work on its bounding box with the reach of the widest ball
+    # (morphology.reach) and of the tube step's coarse blocks (2 blocks of about 2 mm) around it, so that
+    # every distance map and block grid starts where it did on the whole volume: the same labels, in
+    # less memory
+    widest = max(vessel_radius_mm, ggo_radius_mm, vessel_rim_mm, tube_margin_mm, 6.0, max(spacing[1:]))
+    box = bounding_box(sides > 0, reach(widest, spacing)) if sides.any() else tuple(slice(0, n) for n in sides.shape)
+    canonical, hu, _ = canonical_hu(image, smooth_mm, box)
+    sides = sides[box]
     lung = sides > 0
     ggo_hu = max(ggo_hu, min(aerated_lung_hu(hu[lung]) + ggo_margin_hu, ggo_max_hu))
     in_range = lung & (hu >= ggo_hu) & (hu <= max_hu)
@@ -123,13 +132,13 @@ def segment_lesions_threshold(
     # the partial-volume layer next to a lesion belongs to it (the lesion's own edge)
     edge = ndi.binary_dilation(lesion, _FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
     if stages is not None:
-        stages.update(hu=hu, ggo_hu=ggo_hu, in_range=in_range, mediastinum=between, core=core, dense=dense,
+        stages.update(box=box, hu=hu, ggo_hu=ggo_hu, in_range=in_range, mediastinum=between, core=core, dense=dense,
                       consolidation=consolidation, vessels=vessels, rim=rim, tubes=tube, ggo=ggo, lesion=lesion)
     consolidation = (consolidation & lesion) | (edge & dense & ndi.binary_dilation(consolidation & lesion, _FACES))
     lesion |= edge
-    labels = np.zeros(hu.shape, dtype=np.uint8)
-    labels[lesion] = GGO
-    labels[consolidation] = CONSOLIDATION
+    labels = np.zeros(canonical_lungs.GetSize()[::-1], dtype=np.uint8)
+    labels[box][lesion] = GGO  # labels[box] is a view: this writes the whole volume's labels
+    labels[box][consolidation] = CONSOLIDATION
     ml = float(np.prod(spacing)) / 1000.0
     log.info(
         "lesions (GGO from %.0f HU): GGO %.1f mL, consolidation %.1f mL in %.0f mL of lung",

@@ -23,7 +23,7 @@ def spacing_zyx(image: sitk.Image) -> tuple[float, float, float]:
 
 def from_canonical(labels: np.ndarray, canonical: sitk.Image, reference: sitk.Image) -> sitk.Image:
     """Put a uint8 (z, y, x) label array computed on ``canonical`` back on ``reference``'s grid."""
-    image = sitk.GetImageFromArray(labels.astype(np.uint8))
+    image = sitk.GetImageFromArray(labels.astype(np.uint8, copy=False))
     image.CopyInformation(canonical)
     code = sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(reference.GetDirection())
     image = sitk.DICOMOrient(image, code)

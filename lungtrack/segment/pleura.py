@@ -1,10 +1,10 @@
 """Keeping dense lesions that lie against the chest wall inside the lung.
 
 Consolidation (about -100 to +60 HU) is as dense as the chest wall, so a threshold cuts it out of
-the lung where it touches the ribs (the typical dorsal-basal pattern of COVID-19 pneumonia). Two
-kinds of candidates are filled back, both only on the wall side of the lung (beyond its outermost
-voxel along the ray from the body's centre; never towards the mediastinum, the heart or the liver
-dome, which lie on the inner side of the lung):
+the lung where it touches the ribs (the typical dorsal-basal pattern of COVID-19 pneumonia). Three
+kinds of candidates are filled back, all only on the wall side of the lung (beyond its outermost
+voxel along the ray from the body's centre, or behind its rearmost voxel; never towards the
+mediastinum, the heart or the liver dome, which lie on the inner side of the lung):
 
 - notches: a lesion bites into the lung from the wall, and on an axial slice the lung's outline,
   convex along the ribs elsewhere, has a concave notch there (the voxels of the lung's convex hull
@@ -16,13 +16,19 @@ dome, which lie on the inner side of the lung):
   without lung between two rays of the same lung (a lesion filling the posterior recess) are
   bridged. Beyond the measured slices each ray keeps its end value, so that a lung base pulling
   away from the lateral wall above a domed diaphragm stays outside the lung.
+- gaps behind the lung: the same measure along parallel rays towards the back (one per column x,
+  from the body's centre row to the skin of the back). In the paravertebral gutter and on the
+  posterior slope of the diaphragm, rays from the body's centre run obliquely and meet lung again
+  beyond a lesion; straight back, the lesion lies behind the lung's rearmost voxel.
 
 Healthy anatomy leaves only thin candidates (rib indentations, pleura, extrapleural fat, the
-paravertebral gutter, breasts and a thick wall shift the skin, not the inner wall), so of both
-kinds only pieces thicker than ``min_depth_mm`` and larger than ``min_volume_ml`` are lung.
+paravertebral gutter, breasts and a thick wall shift the skin, not the inner wall), so of all
+kinds only pieces thicker than ``min_depth_mm`` and larger than ``min_volume_ml`` are lung. The
+pieces found behind the lung then grow through the soft tissue inside the lung's axial outline:
+the parts of a paravertebral mass that have lung behind them too.
 Not recovered (documented limits): a consolidation filling a whole lobe's wall side over more than
-the z window, and a mass in the paravertebral corner or on the diaphragm that the lung does not
-wrap around.
+the z window, and the parts of a mass in the paravertebral corner or on the diaphragm that have
+lung behind them along both kinds of rays, or that sit at the lowest slices of their column.
 
 Arrays are (z, y, x) in canonical LPS orientation (z = 0 at the feet), HU, spacing (z, y, x) mm.
 """
@@ -61,18 +67,19 @@ def _radial_range(radius, bins, mask):
 def _bridge(present: np.ndarray, own: np.ndarray, values: np.ndarray, max_bins: int) -> np.ndarray:
     """``values`` interpolated over circular runs of absent bins (``~present``) no longer than
     ``max_bins`` whose neighbouring bins on both sides are ``own`` (NaN elsewhere)."""
-    out = np.full(ANGLE_BINS, np.nan, dtype=np.float32)
-    if present.all() or not present.any():
+    n = present.size
+    out = np.full(n, np.nan, dtype=np.float32)
+    if max_bins < 1 or present.all() or not present.any():
         return out
     shift = int(np.argmax(present))  # rotate so that bin 0 is present
     p, o, v = np.roll(present, -shift), np.roll(own, -shift), np.roll(values, -shift)
     edges = np.flatnonzero(np.diff(p.astype(np.int8)))  # run of absent bins: edges[k] + 1 .. edges[k + 1]
-    starts, stops = edges[::2] + 1, np.r_[edges[1::2] + 1, ANGLE_BINS][: len(edges[::2])]
+    starts, stops = edges[::2] + 1, np.r_[edges[1::2] + 1, n][: len(edges[::2])]
     for start, stop in zip(starts, stops):
-        after = stop % ANGLE_BINS
+        after = stop % n
         if stop - start <= max_bins and o[start - 1] and o[after]:
             t = (np.arange(start, stop) - (start - 1)) / (stop - (start - 1))
-            out[(np.arange(start, stop) + shift) % ANGLE_BINS] = (1 - t) * v[start - 1] + t * v[after]
+            out[(np.arange(start, stop) + shift) % n] = (1 - t) * v[start - 1] + t * v[after]
     return out
 
 
@@ -115,32 +122,70 @@ def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     return geometry
 
 
+def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
+    """Per axial slice with lung, the parallel rays towards the back, in the layout of
+    :func:`ray_geometry`: one bin per column x, radius (mm) = distance behind the body's centre row
+    (pixels in front of it are left out), the skin of the back per column, (foremost, rearmost)
+    radius of each lung per column behind that row, the rearmost over both lungs."""
+    geometry = {}
+    y = np.arange(body.shape[1], dtype=np.float32)[:, None]
+    bins = np.broadcast_to(np.arange(body.shape[2], dtype=np.int32), body.shape[1:])
+    for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
+        if not body[z].any():
+            continue
+        centre = ndi.center_of_mass(body[z])[0]
+        radius = np.broadcast_to((y - centre) * spacing[1], body.shape[1:])
+        first = int(np.floor(centre)) + 1  # the first row behind the centre
+        ranges = [_column_range(m[z, first:], first, centre, spacing[1]) for m in lungs]
+        outer = np.fmax.reduce([hi for _, hi in ranges])
+        geometry[z] = radius, bins, _column_range(body[z, first:], first, centre, spacing[1])[1], ranges, outer
+    return geometry
+
+
+def _column_range(rows: np.ndarray, first: int, centre: float, pixel_mm: float):
+    """(smallest, largest) radius (mm behind row ``centre``) of the pixels of each column of
+    ``rows`` (the (y, x) rows from row ``first`` on), NaN in columns without any."""
+    present = rows.any(axis=0)
+    top = first + rows.argmax(axis=0)
+    bottom = first + rows.shape[0] - 1 - rows[::-1].argmax(axis=0)
+    lo = np.where(present, (top - centre) * pixel_mm, np.nan).astype(np.float32)
+    hi = np.where(present, (bottom - centre) * pixel_mm, np.nan).astype(np.float32)
+    return lo, hi
+
+
 def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, spacing, window_mm: float,
-                min_gap_mm: float, max_depth_mm: float, max_bridge_deg: float, max_hu: float) -> list:
+                min_gap_mm: float, max_depth_mm: float, max_bridge_deg: float, max_hu: float,
+                min_reach: float = 0.0) -> list:
     """Wall lesions found by the chest wall thickness along rays (module doc): copies of ``lungs``
-    with, per angle bin, the voxels between the outermost lung voxel and the estimated inner wall
+    with, per bin (ray), the voxels between the outermost lung voxel and the estimated inner wall
     added where the gap is at least ``min_gap_mm`` and at most ``max_depth_mm`` (mm), below
-    ``max_hu`` (HU); runs of rays without lung up to ``max_bridge_deg`` (degrees) between rays of
-    the same lung are bridged. ``window_mm`` (mm) must exceed the lesions' craniocaudal size;
-    ``geometry`` from :func:`ray_geometry`."""
+    ``max_hu`` (HU), on rays where that outermost voxel lies at least ``min_reach`` (0-1) of the
+    way to the skin (nearer the body's centre the ray leaves the lung at its mediastinal edge, and
+    the anterior mediastinum and the retrosternal fat thicken from slice to slice without any
+    lesion); runs of rays without lung up to ``max_bridge_deg`` (degrees of the bins' full turn)
+    between rays of the same lung are bridged. ``window_mm`` (mm) must exceed the lesions'
+    craniocaudal size; ``geometry`` from :func:`ray_geometry` or :func:`column_geometry`."""
     out = [m.copy() for m in lungs]
-    thickness = np.full((hu.shape[0], ANGLE_BINS), np.nan, dtype=np.float32)
-    for z, (_, _, r_skin, _, outer) in geometry.items():
-        thickness[z] = r_skin - outer
     if not geometry:
         return out
+    n_bins = len(next(iter(geometry.values()))[4])
+    thickness = np.full((hu.shape[0], n_bins), np.nan, dtype=np.float32)
+    for z, (_, _, r_skin, _, outer) in geometry.items():
+        thickness[z] = r_skin - outer
     wall = wall_profile(thickness, spacing, window_mm)
     wall[~np.isfinite(wall)] = np.nan  # no lung at this angle within the window: wall unknown
-    max_bins = int(max_bridge_deg / 360 * ANGLE_BINS)
+    max_bins = int(max_bridge_deg / 360 * n_bins)
     for z, (radius, bins, r_skin, ranges, outer) in geometry.items():
         inner_wall = r_skin - wall[z]  # NaN where the wall is unknown: nothing is added there
         present = ~np.isnan(outer)
         for (lo, hi), result in zip(ranges, out):
             own = hi == outer  # this lung is the outermost along the ray
             gap = thickness[z] - wall[z]
-            start = np.where(own & (gap >= min_gap_mm), hi, np.nan)
+            start = np.where(own & (gap >= min_gap_mm) & (hi >= min_reach * r_skin), hi, np.nan)
             start = np.fmin(start, _bridge(present, own, lo, max_bins))
             start[~(inner_wall - start <= max_depth_mm)] = np.nan  # deeper: anatomy, not a lesion
+            if np.isnan(start).all():
+                continue
             add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z] & (hu[z] < max_hu)
             result[z] |= add
     return out
@@ -170,6 +215,20 @@ def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, rays,
     return hull & ~lung2d & body2d & (hu2d < max_hu) & beyond
 
 
+def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacing, grow_mm: float) -> np.ndarray:
+    """``seed`` (z, y, x) grown in-plane by up to ``grow_mm`` (mm) through the ``free`` pixels that lie
+    inside the convex hull of ``lung`` on each slice (the lung's outline with the seed in it);
+    returns the grown mask (the seed included)."""
+    out = seed.copy()
+    steps = max(round(grow_mm / min(spacing[1:])), 1)
+    for z in np.flatnonzero(seed.any(axis=(1, 2))):
+        rows, cols = np.flatnonzero(lung[z].any(axis=1)), np.flatnonzero(lung[z].any(axis=0))
+        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        domain = convex_hull_image(lung[z][box]) & free[z][box] | seed[z][box]
+        out[z][box] = ndi.binary_dilation(seed[z][box], iterations=steps, mask=domain)
+    return out
+
+
 def _thick_pieces(mask: np.ndarray, min_depth_mm: float, min_volume_ml: float, spacing) -> np.ndarray:
     """The 26-connected pieces of ``mask`` that hold a ball of ``min_depth_mm`` (mm) somewhere and
     measure at least ``min_volume_ml`` (mL), kept whole (their thin edges with them)."""
@@ -185,7 +244,7 @@ def fill_wall_lesions(
     body: np.ndarray,
     hu: np.ndarray,
     spacing,
-    window_mm: float = 100.0,
+    window_mm: float = 60.0,
     min_gap_mm: float = 3.0,
     min_depth_mm: float = 4.0,
     max_depth_mm: float = 60.0,
@@ -193,25 +252,38 @@ def fill_wall_lesions(
     min_volume_ml: float = 1.0,
     max_hu: float = 150.0,
     min_reach: float = 0.5,
+    gap_reach: float = 0.4,
+    back_reach: float = 0.2,
+    grow_mm: float = 25.0,
 ) -> list:
     """Return copies of ``lungs`` (list of (z, y, x) boolean masks) with wall lesions added (module doc).
 
     Candidates are the lung's concave notches on its wall side (:func:`wall_notches`) and the
     gaps to the chest wall that the neighbouring slices do not have (:func:`radial_fill`, with
-    ``window_mm``, ``min_gap_mm`` and ``max_bridge_deg``). Of both, only pieces that hold a ball
-    of ``min_depth_mm`` (mm; thinner is the rib indentation, pleura or extrapleural fat along a
-    healthy lung) and measure at least ``min_volume_ml`` (mL) are added. ``max_depth_mm`` (mm):
+    ``window_mm``, ``min_gap_mm``, ``max_bridge_deg`` and ``gap_reach``), and the same gaps along
+    parallel rays straight back (:func:`column_geometry`, not bridged, on columns where the lung
+    reaches ``back_reach`` (0-1) of the way from the body's centre row to the skin of the back).
+    Of all, only pieces that hold a ball of ``min_depth_mm`` (mm; thinner is the rib indentation,
+    pleura or extrapleural fat along a healthy lung) and measure at least ``min_volume_ml`` (mL)
+    are added. The pieces found behind the lung then grow by up to ``grow_mm`` (mm) through soft
+    tissue inside the lung's outline on each slice (:func:`grow_in_outline`): a mass in the
+    paravertebral gutter or on the posterior diaphragm has lung in front of it and beside it, and
+    its parts with lung behind them too are in no ray's gap. ``max_depth_mm`` (mm):
     deeper gaps are anatomy; ``max_hu`` (HU): denser voxels (bone, contrast) are never lung;
     ``min_reach`` (0-1): see :func:`wall_notches`.
     """
     geometry = ray_geometry(lungs, body, spacing)
     radial = radial_fill(lungs, body, hu, geometry, spacing, window_mm, min_gap_mm, max_depth_mm, max_bridge_deg,
-                         max_hu)
+                         max_hu, gap_reach)
+    back = radial_fill(lungs, body, hu, column_geometry(lungs, body, spacing), spacing, window_mm, min_gap_mm,
+                       max_depth_mm, 0.0, max_hu, back_reach)
+    free = body & (hu < max_hu) & ~np.any(lungs, axis=0)
     out = []
-    for k, (lung, by_ray) in enumerate(zip(lungs, radial)):
-        added = by_ray & ~lung
+    for k, (lung, by_ray, behind) in enumerate(zip(lungs, radial, back)):
+        added = (by_ray | behind) & ~lung
         for z, (radius, bins, r_skin, ranges, _) in geometry.items():
             added[z] |= wall_notches(lung[z], body[z], hu[z], (radius, bins, r_skin), ranges[k][1], max_hu,
                                      max_depth_mm, min_reach)
-        out.append(lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing))
+        filled = lung | _thick_pieces(added, min_depth_mm, min_volume_ml, spacing)
+        out.append(filled | grow_in_outline(filled, filled & behind & ~lung, free, spacing, grow_mm))
     return out

@@ -2,7 +2,6 @@
 
 ``registration`` aligns each follow-up to the baseline scan (driven by the lung masks);
 ``lesions`` finds lesions per timepoint, matches them across consecutive timepoints and names
-the events; ``change`` calls each interval progression, regression or stable; ``regions``
-measures POI per lung, zone and lobe and the CT severity score; ``pipeline`` runs all of it for
-one patient.
+the events; ``pipeline`` runs all of it for one patient and measures its zones and lobes
+(:mod:`lungtrack.measure.regions`). The change calls are in :mod:`lungtrack.measure.change`.
 """

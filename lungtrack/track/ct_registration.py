@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import SimpleITK as sitk
 
-from lungtrack.evaluate.overlap import dice
+from lungtrack.measure.overlap import dice
 from lungtrack.track.registration import register_lungs
 
 #: Voxel size (mm) of the fit at each level, coarse to fine (per axis, never finer than the scan).
 LEVEL_SPACING_MM = (6.0, 3.0)
-#: Demons iterations per level.
-ITERATIONS = 30
+#: Demons iterations at each level of ``LEVEL_SPACING_MM``: most of the fit at the cheap coarse level.
+ITERATIONS = (40, 12)
 #: Gaussian smoothing of the displacement field after each demons iteration (voxels of the level).
 FIELD_SIGMA = 2.0
 #: HU window of the fit: air to soft tissue; vessels and airway walls are the lung's landmarks.
@@ -35,8 +35,10 @@ LUNG_MARGIN_MM = 4.0
 LESION_MARGIN_MM = 4.0
 #: A refined fit that loses more lung Dice than this against the affine fit is refused.
 MAX_DICE_LOSS = 0.02
-#: Grid spacing (mm) on which the Jacobian determinant and the lung Dice of the fit are checked.
+#: Grid spacing (mm) on which the Jacobian determinant of an outline fit is checked.
 CHECK_SPACING_MM = 4.0
+#: The demons fit covers the box of the baseline fit region grown by this many voxels of the finest level.
+CROP_MARGIN_VOXELS = 4
 #: Every registration method: the outline fits, and ``intensity`` (affine outline fit, then demons on the CT).
 METHODS = ("rigid", "affine", "bspline", "intensity")
 
@@ -65,19 +67,26 @@ def _factors(image: sitk.Image, spacing_mm: float) -> list[int]:
 
 def _binned_mask(labels: sitk.Image, factors: list[int], radius_mm: float = 0.0) -> sitk.Image:
     """Labels > 0 binned by ``factors`` (any voxel of a bin counts), grown by ``radius_mm`` (uint8)."""
-    coarse = sitk.BinShrink(sitk.Cast(labels > 0, sitk.sitkFloat32), factors) > 0
-    radius = [round(radius_mm / s) for s in coarse.GetSpacing()]
-    return sitk.Cast(sitk.BinaryDilate(coarse, radius) if any(radius) else coarse, sitk.sitkUInt8)
+    inside = sitk.Clamp(labels, sitk.sitkFloat32, 0.0, 1.0)  # labels > 0 -> 1 in one pass
+    coarse = sitk.Cast(sitk.BinShrink(inside, factors) > 0, sitk.sitkUInt8)
+    return _grow(coarse, radius_mm)
+
+
+def _grow(mask: sitk.Image, radius_mm: float) -> sitk.Image:
+    """A binary mask (uint8) dilated by ``radius_mm`` (rounded to whole voxels per axis)."""
+    radius = [round(radius_mm / s) for s in mask.GetSpacing()]
+    return sitk.BinaryDilate(mask, radius) if any(radius) else mask
 
 
 def _fit_image(ct: sitk.Image, lungs: sitk.Image, factors: list[int]) -> tuple[sitk.Image, sitk.Image]:
     """CT (HU) averaged into bins of ``factors`` voxels, clamped to ``HU_RANGE`` (float32), and its lung region.
 
-    Outside the lungs (plus ``LUNG_MARGIN_MM``) the image is set to the upper end of the window,
-    so that only the lungs and their outline drive the fit.
+    ``lungs``: the lung mask already binned by ``factors`` (``_binned_mask``). Outside the lungs
+    (plus ``LUNG_MARGIN_MM``) the image is set to the upper end of the window, so that only the
+    lungs and their outline drive the fit.
     """
     binned = sitk.Clamp(sitk.BinShrink(sitk.Cast(ct, sitk.sitkFloat32), factors), sitk.sitkFloat32, *HU_RANGE)
-    region = _binned_mask(lungs, factors, LUNG_MARGIN_MM)
+    region = _grow(lungs, LUNG_MARGIN_MM)
     return sitk.Mask(binned, region, outsideValue=HU_RANGE[1]), region
 
 
@@ -93,6 +102,18 @@ def _neutralise(image: sitk.Image, lungs: sitk.Image, lesions: sitk.Image) -> si
     return out
 
 
+def _jacobian_determinant(field: sitk.Image) -> np.ndarray:
+    """Determinant of det(I + grad u) of a displacement field (mm, LPS vectors) as a (z, y, x) array.
+
+    SimpleITK's filter differentiates along the grid's axes and ignores its direction, so the
+    vectors are first written in those axes (u @ direction): right for flipped or permuted grids too.
+    """
+    direction = np.reshape(field.GetDirection(), (3, 3))
+    local = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(field) @ direction, isVector=True)
+    local.SetSpacing(field.GetSpacing())
+    return sitk.GetArrayViewFromImage(sitk.DisplacementFieldJacobianDeterminant(local))
+
+
 def jacobian_range(transform: sitk.Transform, lungs: sitk.Image) -> tuple[float, float]:
     """Smallest and largest Jacobian determinant of ``transform`` over ``lungs`` > 0.
 
@@ -101,11 +122,35 @@ def jacobian_range(transform: sitk.Transform, lungs: sitk.Image) -> tuple[float,
     mask = sitk.BinShrink(sitk.Cast(lungs > 0, sitk.sitkFloat32), _factors(lungs, CHECK_SPACING_MM)) >= 0.5
     grid = sitk.TransformToDisplacementField(transform, sitk.sitkVectorFloat64, mask.GetSize(), mask.GetOrigin(),
                                              mask.GetSpacing(), mask.GetDirection())
-    det = sitk.GetArrayViewFromImage(sitk.DisplacementFieldJacobianDeterminant(grid))
-    inside = det[sitk.GetArrayViewFromImage(mask) > 0]
+    inside = _jacobian_determinant(grid)[sitk.GetArrayViewFromImage(mask) > 0]
     if inside.size == 0:
         return 1.0, 1.0
     return float(inside.min()), float(inside.max())
+
+
+def _field_jacobian_range(field: sitk.Image, affine: sitk.AffineTransform, lungs: sitk.Image) -> tuple[float, float]:
+    """Jacobian determinant range over ``lungs`` > 0 of the demons ``field`` followed by ``affine``.
+
+    Computed on the field's own grid: det(affine matrix) x det(I + grad u), ``lungs`` on that grid.
+    """
+    inside = _jacobian_determinant(field)[sitk.GetArrayViewFromImage(lungs) > 0]
+    scale = float(np.linalg.det(np.reshape(affine.GetMatrix(), (3, 3))))
+    if inside.size == 0:
+        return scale, scale
+    return scale * float(inside.min()), scale * float(inside.max())
+
+
+def _crop(region: sitk.Image, *images: sitk.Image) -> list[sitk.Image]:
+    """``images`` (on ``region``'s grid) cut to the box of ``region`` > 0 grown by ``CROP_MARGIN_VOXELS``."""
+    shape = sitk.LabelShapeStatisticsImageFilter()
+    shape.Execute(region)
+    if not shape.HasLabel(1):
+        return list(images)
+    box = shape.GetBoundingBox(1)
+    low = [max(0, b - CROP_MARGIN_VOXELS) for b in box[:3]]
+    high = [min(n, b + w + CROP_MARGIN_VOXELS) for b, w, n in zip(box[:3], box[3:], region.GetSize(), strict=True)]
+    size = [h - lo for lo, h in zip(low, high, strict=True)]
+    return [sitk.RegionOfInterest(image, size, low) for image in images]
 
 
 def _demons(fixed: sitk.Image, moving: sitk.Image) -> tuple[sitk.Image, float]:
@@ -116,11 +161,11 @@ def _demons(fixed: sitk.Image, moving: sitk.Image) -> tuple[sitk.Image, float]:
     """
     field, metric = None, float("nan")
     finest = fixed.GetSpacing()
-    for spacing in LEVEL_SPACING_MM:
+    for spacing, iterations in zip(LEVEL_SPACING_MM, ITERATIONS, strict=True):
         factors = [max(1, round(spacing / s)) for s in finest]
         level_fixed, level_moving = sitk.BinShrink(fixed, factors), sitk.BinShrink(moving, factors)
         demons = sitk.FastSymmetricForcesDemonsRegistrationFilter()
-        demons.SetNumberOfIterations(ITERATIONS)
+        demons.SetNumberOfIterations(iterations)
         demons.SetStandardDeviations(FIELD_SIGMA)
         demons.SetSmoothDisplacementField(True)
         if field is None:
@@ -132,14 +177,8 @@ def _demons(fixed: sitk.Image, moving: sitk.Image) -> tuple[sitk.Image, float]:
     return sitk.Resample(field, fixed, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkVectorFloat64), metric
 
 
-def _check_masks(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image) -> tuple[sitk.Image, sitk.Image]:
-    """Both lung masks binned to about ``CHECK_SPACING_MM``, for judging fits by their lung Dice."""
-    return (_binned_mask(baseline_lungs, _factors(baseline_lungs, CHECK_SPACING_MM)),
-            _binned_mask(follow_up_lungs, _factors(follow_up_lungs, CHECK_SPACING_MM)))
-
-
 def _coarse_dice(masks: tuple[sitk.Image, sitk.Image], transform: sitk.Transform) -> float:
-    """Lung Dice (0–1) of the ``_check_masks``: fast enough to judge a refinement against the affine fit."""
+    """Lung Dice (0–1) of the binned (baseline, follow-up) lung masks: fast enough to judge a refinement."""
     fixed, moving = masks
     warped = sitk.Resample(moving, fixed, transform, sitk.sitkNearestNeighbor, 0)
     return dice(sitk.GetArrayViewFromImage(fixed) > 0, sitk.GetArrayViewFromImage(warped) > 0)
@@ -153,8 +192,10 @@ def register_ct(baseline_ct: sitk.Image, baseline_lungs: sitk.Image, baseline_le
     """
     affine = register_lungs(baseline_lungs, follow_up_lungs, "affine")
     finest = LEVEL_SPACING_MM[-1]
-    fixed, fixed_region = _fit_image(baseline_ct, baseline_lungs, _factors(baseline_ct, finest))
-    moving, moving_region = _fit_image(follow_up_ct, follow_up_lungs, _factors(follow_up_ct, finest))
+    masks = (_binned_mask(baseline_lungs, _factors(baseline_ct, finest)),
+             _binned_mask(follow_up_lungs, _factors(follow_up_ct, finest)))
+    fixed, fixed_region = _fit_image(baseline_ct, masks[0], _factors(baseline_ct, finest))
+    moving, moving_region = _fit_image(follow_up_ct, masks[1], _factors(follow_up_ct, finest))
     # The follow-up moved by the affine fit onto the baseline's fit grid; demons refines from there.
     moved = sitk.Resample(moving, fixed, affine, sitk.sitkLinear, HU_RANGE[1])
     moved_region = sitk.Resample(moving_region, fixed, affine, sitk.sitkNearestNeighbor, 0)
@@ -164,12 +205,13 @@ def register_ct(baseline_ct: sitk.Image, baseline_lungs: sitk.Image, baseline_le
     fixed = _neutralise(fixed, fixed_region, lesions)
     moved = sitk.HistogramMatching(_neutralise(moved, moved_region, lesions), fixed, numberOfHistogramLevels=256,
                                    numberOfMatchPoints=15, thresholdAtMeanIntensity=False)
+    fixed, moved, fit_lungs = _crop(fixed_region, fixed, moved, masks[0])
     field, metric = _demons(fixed, moved)
     # Composite transforms apply their last transform first: the demons field, then the affine fit.
-    refined = sitk.CompositeTransform([affine, sitk.DisplacementFieldTransform(field)])
-    masks = _check_masks(baseline_lungs, follow_up_lungs)
+    # Outside the field's box (beyond the lungs and their margin) the displacement is zero.
+    refined = sitk.CompositeTransform([affine, sitk.DisplacementFieldTransform(sitk.Image(field))])
     affine_dice, dice_after = _coarse_dice(masks, affine), _coarse_dice(masks, refined)
-    jac_min, jac_max = jacobian_range(refined, baseline_lungs)
+    jac_min, jac_max = _field_jacobian_range(field, affine, fit_lungs)
     quality = {"metric": metric, "jacobian_min": jac_min, "jacobian_max": jac_max, "refused": ""}
     if jac_min <= 0:
         quality["refused"] = f"the deformation folds (Jacobian determinant {jac_min:.2f})"

@@ -15,8 +15,8 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from lungtrack.measure.regions import LUNGS, lung_extents, zone_of
 from lungtrack.settings import default
-from lungtrack.track.regions import LUNGS, lung_extents, zone_of
 
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
@@ -29,7 +29,7 @@ def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
 def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarray, voxel_ml: float) -> list[dict]:
     """Volume (mL), mean HU, lung and zone of each component.
 
-    Arrays (z, y, x) in canonical orientation (see :mod:`lungtrack.track.regions`); ``components``
+    Arrays (z, y, x) in canonical orientation (see :mod:`lungtrack.measure.regions`); ``components``
     labels 1..n. Lung and zone are those of the lung label under most of the lesion and of its
     centroid; a lesion outside both lungs has lung ``outside``.
     """

@@ -1,9 +1,10 @@
 """Track one patient: register every scan to the baseline, follow the lesions, measure the zones.
 
-Writes into ``out_dir``: ``tracking.json`` (everything the report shows, written last),
-``lesions.csv`` (one row per lesion and scan), ``regions.csv`` (long format: patient_id,
-study_date, timepoint, region, metric, value), ``transforms/<timepoint>_to_baseline.h5`` and
-``slices/<timepoint>_<level>.png`` (axial slices at corresponding positions).
+Writes into ``out_dir``: ``tracking.json`` (everything the report shows, written last, including
+the corresponding slice positions from which the report draws the axial slices,
+:mod:`lungtrack.report.slices`), ``lesions.csv`` (one row per lesion and scan), ``regions.csv``
+(long format: patient_id, study_date, timepoint, region, metric, value) and
+``transforms/<timepoint>_to_baseline.h5``.
 """
 
 import json
@@ -19,14 +20,14 @@ from tqdm import tqdm
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path, write_text
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
-from lungtrack.report.data import load_patient
-from lungtrack.report.slices import crop_box, slice_png
+from lungtrack.measure.patient import load_patient
+from lungtrack.measure.regions import ZONES, lobe_measures, zone_measures
 from lungtrack.segment.orientation import to_canonical
 from lungtrack.settings import default
 from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
-from lungtrack.track.regions import ZONES, lobe_measures, zone_measures
-from lungtrack.track.registration import identity, lung_dice, warp_image, warp_labels, write_transform
+from lungtrack.track.registration import identity, lung_dice, warp_labels, write_transform
+from lungtrack.track.scans import Scan, load_scan
 
 log = logging.getLogger("lungtrack.track")
 
@@ -45,32 +46,7 @@ class TrackingOptions:
     min_lesion_ml: float = default("tracking", "min_lesion_ml")
 
 
-@dataclass
-class _Scan:
-    """One scan in canonical orientation (CT in HU, lung and lesion labels on its grid)."""
-
-    timepoint: str
-    study_date: str
-    ct: sitk.Image
-    lungs: sitk.Image
-    lesions: sitk.Image
-
-
-def _load_scan(record: dict, metrics_path) -> _Scan:
-    paths = record.get("paths") or {}
-    images = {}
-    for key in ("image", "lungs", "lesions"):
-        if not paths.get(key):
-            raise InputError(metrics_path, f"metrics file lacks paths.{key}")
-        images[key] = read_image(paths[key])
-    for key in ("lungs", "lesions"):
-        if not same_grid(images[key], images["image"]):
-            raise InputError(paths[key], "mask is not on the grid of its CT image")
-    return _Scan(record["timepoint"], record["study_date"], *(to_canonical(images[k]) for k in ("image", "lungs",
-                                                                                                  "lesions")))
-
-
-def _lobes(lobes_dir, patient_id: str, scan: _Scan) -> np.ndarray | None:
+def _lobes(lobes_dir, patient_id: str, scan: Scan) -> np.ndarray | None:
     """Canonical lobe labels of a scan from ``lobes_dir/<patient>/<timepoint>_lobes.nii.gz``, or None if absent."""
     path = Path(lobes_dir) / patient_id / f"{scan.timepoint}_lobes.nii.gz"
     if not path.is_file():
@@ -81,7 +57,7 @@ def _lobes(lobes_dir, patient_id: str, scan: _Scan) -> np.ndarray | None:
     return sitk.GetArrayFromImage(lobes)
 
 
-def _slice_levels(baseline: _Scan, lesion_profile: np.ndarray) -> dict[str, int]:
+def _slice_levels(baseline: Scan, lesion_profile: np.ndarray) -> dict[str, int]:
     """Baseline slice index (z) of each lung third: the slice with most lesion area over all scans, or the middle."""
     lungs = sitk.GetArrayViewFromImage(baseline.lungs) > 0
     z = np.nonzero(lungs.any(axis=(1, 2)))[0]
@@ -96,30 +72,15 @@ def _slice_levels(baseline: _Scan, lesion_profile: np.ndarray) -> dict[str, int]
     return levels
 
 
-def _write_slices(scans_and_transforms, baseline: _Scan, levels: dict[str, int], out_dir: Path) -> list[dict]:
-    """Resample every scan at the baseline levels, draw the slices, write the PNGs; return their records."""
-    planes = {}
-    for scan, transform in scans_and_transforms:
-        for level, z in levels.items():
-            reference = baseline.ct[:, :, z:z + 1]
-            planes[level, scan.study_date, scan.timepoint] = (
-                sitk.GetArrayFromImage(warp_image(scan.ct, reference, transform))[0],
-                sitk.GetArrayFromImage(warp_labels(scan.lungs, reference, transform))[0],
-                sitk.GetArrayFromImage(warp_labels(scan.lesions, reference, transform))[0],
-            )
-    spacing_yx = baseline.ct.GetSpacing()[1::-1]
-    records = []
-    for level, z in levels.items():
-        keys = [k for k in planes if k[0] == level]
-        box = crop_box([planes[k][1] for k in keys])
-        for key in keys:
-            png = Path("slices") / f"{key[2]}_{level}.png"
-            with atomic_path(out_dir / png) as tmp:
-                tmp.write_bytes(slice_png(*planes[key], spacing_yx, box))
-            z_mm = baseline.ct.TransformIndexToPhysicalPoint((0, 0, z))[2]
-            records.append({"level": level, "study_date": key[1], "timepoint": key[2], "z_mm": z_mm,
-                            "png": png.as_posix()})
-    return records
+def _slice_positions(scans: list[tuple[str, str, str | None]], baseline: Scan, levels: dict[str, int]) -> list[dict]:
+    """Where the report draws each scan: the baseline slice of each level and the transform that moves the scan there.
+
+    ``scans``: (study_date, timepoint, transform file relative to ``out_dir`` or None for the
+    baseline). ``z_index`` is the baseline's canonical slice index, ``z_mm`` its LPS z in mm.
+    """
+    return [{"level": level, "study_date": date, "timepoint": timepoint, "z_index": z,
+             "z_mm": baseline.ct.TransformIndexToPhysicalPoint((0, 0, z))[2], "transform": transform}
+            for level, z in levels.items() for date, timepoint, transform in scans]
 
 
 def _fit_warnings(date: str, dice_after: float, quality: dict) -> list[str]:
@@ -159,27 +120,27 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
                                         "registration": [], "lesions": [], "regions": [], "slices": [],
                                         "warnings": [], "lobes_used": False})
     new_id = lesion_ids()
-    lesion_rows, region_rows, registration, warnings, transforms = [], [], [], [], []
+    lesion_rows, region_rows, registration, warnings, scans = [], [], [], [], []
     lesion_profile = None
     previous = None
     baseline = None
     for index, record in enumerate(tqdm(records, desc=f"track {patient_id}", unit="scan", disable=None)):
-        scan = _load_scan(record, path_of[record["timepoint"]])
+        scan = load_scan(record, path_of[record["timepoint"]])
         date = scan.study_date
         if baseline is None:
-            baseline, transform = scan, identity()
+            baseline, transform, transform_file = scan, identity(), None
         else:
             fit = register_scans((baseline.ct, baseline.lungs, baseline.lesions), (scan.ct, scan.lungs, scan.lesions),
                                  options.registration)
-            transform = fit.transform
-            write_transform(transform, out_dir / "transforms" / f"{scan.timepoint}_to_baseline.h5")
+            transform, transform_file = fit.transform, f"transforms/{scan.timepoint}_to_baseline.h5"
+            write_transform(transform, out_dir / transform_file)
             after = lung_dice(baseline.lungs, scan.lungs, transform)
             before = lung_dice(baseline.lungs, scan.lungs, identity())
             registration.append({"study_date": date, "timepoint": scan.timepoint, "method": fit.method,
                                  "used": fit.used, "dice_lungs_before": before, "dice_lungs_after": after,
                                  **fit.quality})
             warnings += _fit_warnings(date, after, fit.quality)
-        transforms.append(transform)
+        scans.append((date, scan.timepoint, transform_file))
         voxel_ml = voxel_volume_ml(scan.ct)
         ct, lungs, lesions = (sitk.GetArrayFromImage(i) for i in (scan.ct, scan.lungs, scan.lesions))
         components = find_components(scan.lesions, options.min_lesion_ml)
@@ -215,10 +176,7 @@ def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOpti
                 regions += lobe_measures(lobes, lesions, voxel_ml)
         region_rows += [{"patient_id": patient_id, "study_date": date, "timepoint": scan.timepoint, **row}
                         for row in regions]
-    levels = _slice_levels(baseline, lesion_profile)
-    scans = ((baseline if i == 0 else _load_scan(r, path_of[r["timepoint"]]), t)
-             for i, (r, t) in enumerate(zip(records, transforms, strict=True)))
-    slices = _write_slices(scans, baseline, levels, out_dir)
+    slices = _slice_positions(scans, baseline, _slice_levels(baseline, lesion_profile))
 
     result = {
         "patient_id": patient_id,

@@ -9,8 +9,10 @@ as ``sitk.Resample(follow_up, baseline, transform)`` expects.
 
 import SimpleITK as sitk
 
-from lungtrack.evaluate.overlap import dice
+from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path
+from lungtrack.io.images import same_grid
+from lungtrack.measure.overlap import dice
 
 METHODS = ("rigid", "affine", "bspline")
 #: Grid spacing (mm) of the distance images the registration compares.
@@ -19,12 +21,16 @@ COARSE_SPACING_MM = 4.0
 DISTANCE_CLAMP_MM = 20.0
 #: B-spline control grid: mesh cells per axis over the baseline lungs.
 BSPLINE_MESH = (4, 4, 4)
+#: The outline fit's metric is computed on a random ``METRIC_FRACTION`` (0–1) of the coarse grid's
+#: voxels, but on no more than about ``METRIC_SAMPLES`` of them (10 % at 512 x 512 x 300).
+METRIC_FRACTION = 0.3
+METRIC_SAMPLES = 60_000
 _SEED = 20200301
 
 
 def _coarse_mask(lungs: sitk.Image) -> sitk.Image:
     """Lung mask (any label > 0) resampled onto a ``COARSE_SPACING_MM`` isotropic grid (uint8)."""
-    mask = sitk.Cast(lungs > 0, sitk.sitkFloat32)
+    mask = sitk.Clamp(lungs, sitk.sitkFloat32, 0.0, 1.0)  # labels > 0 -> 1 in one pass
     size = [max(1, round(n * s / COARSE_SPACING_MM)) for n, s in zip(lungs.GetSize(), lungs.GetSpacing(), strict=True)]
     coarse = sitk.Resample(mask, size, sitk.Transform(), sitk.sitkLinear, lungs.GetOrigin(),
                            [COARSE_SPACING_MM] * 3, lungs.GetDirection(), 0.0, sitk.sitkFloat32)
@@ -42,7 +48,7 @@ def _optimise(fixed: sitk.Image, moving: sitk.Image, transform: sitk.Transform, 
     reg = sitk.ImageRegistrationMethod()
     reg.SetMetricAsMeanSquares()
     reg.SetMetricSamplingStrategy(reg.RANDOM)
-    reg.SetMetricSamplingPercentage(0.3, _SEED)
+    reg.SetMetricSamplingPercentage(min(METRIC_FRACTION, METRIC_SAMPLES / fixed.GetNumberOfPixels()), _SEED)
     reg.SetInterpolator(sitk.sitkLinear)
     if bspline:
         reg.SetOptimizerAsLBFGSB(gradientConvergenceTolerance=1e-5, numberOfIterations=50,
@@ -90,7 +96,12 @@ def register_lungs(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image, meth
 
 
 def warp_labels(labels: sitk.Image, reference: sitk.Image, transform: sitk.Transform) -> sitk.Image:
-    """A label map moved onto ``reference``'s grid (nearest neighbour; 0 outside)."""
+    """A label map moved onto ``reference``'s grid (nearest neighbour; 0 outside).
+
+    The identity onto the label map's own grid returns it as it is, without resampling.
+    """
+    if transform.GetTransformEnum() == sitk.sitkIdentity and same_grid(labels, reference):
+        return labels
     return sitk.Resample(labels, reference, transform, sitk.sitkNearestNeighbor, 0, labels.GetPixelID())
 
 
@@ -110,6 +121,14 @@ def write_transform(transform: sitk.Transform, path) -> None:
     """Save a transform (ITK .tfm / .h5) so that the follow-up can be resampled again later."""
     with atomic_path(path) as tmp:
         sitk.WriteTransform(transform, str(tmp))
+
+
+def read_transform(path) -> sitk.Transform:
+    """A transform saved by :func:`write_transform`; raises :class:`InputError` naming the file if unreadable."""
+    try:
+        return sitk.ReadTransform(str(path))
+    except RuntimeError as exc:
+        raise InputError(path, f"not a readable transform ({str(exc).strip().splitlines()[-1]})") from None
 
 
 def identity() -> sitk.Transform:

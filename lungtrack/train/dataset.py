@@ -22,9 +22,9 @@ import SimpleITK as sitk
 from tqdm import tqdm
 
 from lungtrack.errors import InputError
-from lungtrack.evaluate.reference import load_reference
 from lungtrack.io.atomic import write_text
 from lungtrack.io.images import read_image, write_image
+from lungtrack.measure.reference import load_reference
 from lungtrack.segment.nnunet.model import as_volume
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import read_status
 from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
+from lungtrack.workflow_resources import image_mem_mb, series_mem_mb
 
 # the schema lives in the package (lungtrack/schemas/), so that the CLI takes its defaults from it too
 config.update(typed_config(dict(config), schema()))
@@ -128,6 +129,18 @@ def all_metrics(wildcards):
 
 def patient_metrics(wildcards):
     return [out("metrics", c["patient_id"], f"{c['timepoint']}.json") for c in patient_cases(wildcards)]
+
+
+def patient_scans(kind):
+    """Input function: the patient's analysed CTs (kind "image") or masks ("lungs", "lesions"), as the metrics name them."""
+    folder, name = {
+        "image": ("images", "{}.nii.gz"),
+        "lungs": ("masks", "{}_lungs.nii.gz"),
+        "lesions": ("masks", "{}_lesions.nii.gz"),
+    }[kind]
+    return lambda wildcards: [
+        out(folder, wildcards.patient, name.format(c["timepoint"])) for c in patient_cases(wildcards)
+    ]
 
 
 def analysed_patients():
@@ -302,3 +315,14 @@ def previous_metrics(wildcards):
     timepoints = [c["timepoint"] for c in patient_cases(wildcards)]
     index = timepoints.index(wildcards.timepoint)
     return [out("metrics", wildcards.patient, f"{timepoints[index - 1]}.json")] if index > 0 else []
+
+
+def case_memory(step):
+    """resources: mem_mb of a per-case job of `step` from its CT's size as known before any of the case's jobs
+    runs (a group job is sized when it is submitted): the series' slice count, or a sample's volume header."""
+
+    def mem_mb(wildcards):
+        case = case_row(wildcards)
+        return image_mem_mb(step, case["path"]) if SAMPLES else series_mem_mb(step, case["n_images"])
+
+    return mem_mb

@@ -43,7 +43,7 @@ checkpoint check_series:
     conda:
         "../../envs/core.yaml"
     resources:
-        mem_mb=3000,
+        mem_mb=case_memory("check_series"),
         runtime=15,
     params:
         **SERIES_PARAMS,
@@ -67,7 +67,7 @@ rule convert:
     conda:
         "../../envs/core.yaml"
     resources:
-        mem_mb=3000,
+        mem_mb=case_memory("convert"),
         runtime=15,
     params:
         **SERIES_PARAMS,

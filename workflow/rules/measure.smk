@@ -24,7 +24,7 @@ rule measure:
     conda:
         "../../envs/core.yaml"
     resources:
-        mem_mb=3000,
+        mem_mb=case_memory("measure"),
         runtime=10,
     params:
         reference=reference_args,

@@ -4,6 +4,10 @@
 rule patient_report:
     input:
         metrics=patient_metrics,
+        # the slices are drawn from these (named by the metrics files) and the transforms in the tracking folder
+        images=patient_scans("image"),
+        lungs=patient_scans("lungs"),
+        lesions=patient_scans("lesions"),
         status=patient_status,
         tracking=out("tracking", "{patient}"),
     output:

@@ -18,7 +18,7 @@ rule segment_lungs:
     conda:
         "../../envs/core.yaml"
     resources:
-        mem_mb=4000,
+        mem_mb=case_memory("segment_lungs"),
         runtime=30,
     params:
         backend=config["segmentation"]["backend"],
@@ -43,7 +43,7 @@ rule segment_lesions:
     conda:
         "../../envs/core.yaml"
     resources:
-        mem_mb=4000,
+        mem_mb=case_memory("segment_lesions"),
         runtime=30,
     params:
         backend=config["segmentation"]["backend"],

@@ -4,9 +4,9 @@
 rule track:
     input:
         # read through the paths inside the metrics files; listed so that Snakemake tracks them
-        images=lambda wc: [out("images", wc.patient, f"{c['timepoint']}.nii.gz") for c in patient_cases(wc)],
-        lungs=lambda wc: [out("masks", wc.patient, f"{c['timepoint']}_lungs.nii.gz") for c in patient_cases(wc)],
-        lesions=lambda wc: [out("masks", wc.patient, f"{c['timepoint']}_lesions.nii.gz") for c in patient_cases(wc)],
+        images=patient_scans("image"),
+        lungs=patient_scans("lungs"),
+        lesions=patient_scans("lesions"),
         metrics=patient_metrics,
         lobes=lambda wc: [p for c in patient_cases(wc) for p in lobe_map(wc.patient, c["timepoint"])],
     output:

@@ -18,7 +18,7 @@ from lungtrack.segment.body import body_mask
 from lungtrack.segment.morphology import components
 from lungtrack.segment.sides import body_midline, right_left
 
-#: Lobe roles in the order of their values in the lobe map (1..5, as ``lungtrack.track.regions.LOBES``).
+#: Lobe roles in the order of their values in the lobe map (1..5, as ``lungtrack.measure.regions.LOBES``).
 LOBE_ROLES = ("lobe_right_upper", "lobe_right_middle", "lobe_right_lower", "lobe_left_upper", "lobe_left_lower")
 RIGHT_LOBES, LEFT_LOBES = LOBE_ROLES[:3], LOBE_ROLES[3:]
 LUNG_ROLES = ("lung_right", "lung_left", "lung") + LOBE_ROLES

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lungtrack.track.regions import (
+from lungtrack.measure.regions import (
     lobe_measures,
     lung_extents,
     severity_score,

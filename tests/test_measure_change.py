@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from lungtrack.track.change import call_interval, change_calls, volume_change_pct
+from lungtrack.measure.change import call_interval, change_calls, volume_change_pct
 
 
 def cohort(rows):

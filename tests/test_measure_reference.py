@@ -9,7 +9,7 @@ from scipy import ndimage
 
 from lungtrack.errors import InputError
 from lungtrack.evaluate.cases import compare_masks, label_masks, reference_paths
-from lungtrack.evaluate.reference import load_reference, read_grid, resample_to_grid
+from lungtrack.measure.reference import load_reference, read_grid, resample_to_grid
 
 MOSMED = "masks/mosmeddata-covid-lesion-masks"
 
@@ -34,7 +34,7 @@ def test_finer_and_shifted_reference_lands_on_the_image_voxels(caplog):
     # the same labels on a grid twice as fine, whose voxel centres straddle the coarse ones
     fine = np.repeat(np.repeat(np.repeat(coarse, 2, 0), 2, 1), 2, 2)
     ref = image(fine.astype(np.float32), spacing=(0.75, 0.75, 1.5), origin=(10 - 0.375, -5 - 0.375, 2 - 0.75))
-    with caplog.at_level(logging.INFO, logger="lungtrack.evaluate.reference"):
+    with caplog.at_level(logging.INFO, logger="lungtrack.measure.reference"):
         out = resample_to_grid(ref, ct)
     assert "resampled (nearest neighbour)" in caplog.text
     assert out.GetPixelID() == sitk.sitkUInt8
