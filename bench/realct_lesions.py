@@ -33,11 +33,13 @@ import SimpleITK as sitk
 import yaml
 
 from lungtrack.evaluate.insertion import insert_lesion, place_shape, random_look
+from lungtrack.evaluate.losses import CAUSES, lost_by_cause
 from lungtrack.io.images import array_like, read_image, write_image
 from lungtrack.measure.overlap import dice
 from lungtrack.measure.reference import load_reference
 from lungtrack.segment import segment_lesions, segment_lungs
 from lungtrack.segment.morphology import dilate
+from lungtrack.segment.orientation import to_canonical
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MASKS = SHARED / "masks" / "mosmeddata-covid-lesion-masks"
@@ -67,20 +69,33 @@ def cached_lungs(ct_path: Path, image: sitk.Image, cache: Path) -> sitk.Image:
 
 
 def insertion_row(image: sitk.Image, hu: np.ndarray, lungs: sitk.Image, keep: np.ndarray, shape_path: Path,
-                  seed: int, consolidation: bool, margin_mm: float = 2.0, **opts) -> dict:
+                  seed: int, consolidation: bool, margin_mm: float = 2.0, losses: bool = False, **opts) -> dict:
     """Insert one lesion shape into ``image`` (HU array ``hu`` (z, y, x)), segment (``opts`` go to the
-    threshold backend) and compare inside ``keep`` (lung minus tumour); volumes mL, POI in %."""
+    threshold backend) and compare inside ``keep`` (lung minus tumour); volumes mL, POI in %.
+    ``losses``: also the missed true voxels per cause (``evaluate.losses``, voxel counts) and the
+    smoothed HU the backend saw in the inserted ground glass (median, and the fraction at or above
+    its GGO threshold)."""
     rng = np.random.default_rng(seed)
     spacing = image.GetSpacing()[::-1]
     lesion = place_shape(read_image(shape_path), lungs) & keep
     look = random_look(rng, consolidation)
     new_hu, truth = insert_lesion(hu, lesion, spacing, look, rng)
     changed = array_like(np.clip(np.round(new_hu), -32768, 32767), image, np.int16)
+    stages = {} if losses else None
     start = time.perf_counter()
-    found = sitk.GetArrayFromImage(segment_lesions(changed, lungs, backend="threshold", **opts)) > 0
+    found = sitk.GetArrayFromImage(segment_lesions(changed, lungs, backend="threshold", stages=stages, **opts)) > 0
     seconds = time.perf_counter() - start
     found &= keep
     true = truth > 0
+    extra = {}
+    if losses:
+        def canonical(mask):
+            full = sitk.GetArrayFromImage(to_canonical(array_like(mask.astype(np.uint8), image, np.uint8))) > 0
+            return full[stages["box"]]
+        extra = lost_by_cause(stages, canonical(true), canonical(found))
+        seen = stages["hu"][canonical(truth == 1)]
+        extra.update(ggo_threshold=stages["ggo_hu"], seen_hu=float(np.median(seen)) if seen.size else np.nan,
+                     above=float((seen >= stages["ggo_hu"]).mean()) if seen.size else np.nan)
     ml = float(np.prod(spacing)) / 1000.0
     lung_voxels = float(keep.sum())
     outside = found & ~dilate(true, margin_mm, spacing)
@@ -89,21 +104,29 @@ def insertion_row(image: sitk.Image, hu: np.ndarray, lungs: sitk.Image, keep: np
         "ggo_hu": look.ggo_hu, "true_ml": float(true.sum()) * ml, "found_ml": float(found.sum()) * ml,
         "dice": dice(found, true), "sensitivity": float((found & true).sum() / max(true.sum(), 1)),
         "poi_error": 100.0 * (float(found.sum()) - float(true.sum())) / lung_voxels,
-        "fp_poi": 100.0 * float(outside.sum()) / lung_voxels, "seconds": seconds,
+        "fp_poi": 100.0 * float(outside.sum()) / lung_voxels, "seconds": seconds, **extra,
     }
 
 
+def floor_poi(image: sitk.Image, lungs: sitk.Image, keep: np.ndarray, **opts) -> float:
+    """False-positive POI (%) of the CT itself, without an inserted lesion: lesion in ``keep`` (lung
+    minus tumour + margin) over the lung, as ``bench/realct.py`` measures it on the same lungs."""
+    found = sitk.GetArrayFromImage(segment_lesions(image, lungs, backend="threshold", **opts)) > 0
+    return 100.0 * float((found & keep).sum()) / float((sitk.GetArrayFromImage(lungs) > 0).sum())
+
+
 def run_ct(realct: Path, name: str, ct: str, tumour: str, shapes: list, cache: Path, margin_mm: float = 2.0,
-           **opts):
-    """Every insertion row of one CT (see :func:`insertion_row`; ``opts`` go to the lesion segmenter)."""
+           losses: bool = False, **opts):
+    """(false-positive POI (%) of the CT without insertion, every insertion row of one CT (see
+    :func:`insertion_row`)); ``opts`` go to the lesion segmenter."""
     image = read_image(realct / ct)
     lungs = cached_lungs(realct / ct, image, cache)
     spacing = image.GetSpacing()[::-1]
     tumour_mask = sitk.GetArrayFromImage(load_reference(realct / tumour, image)) > 0
     keep = (sitk.GetArrayFromImage(lungs) > 0) & ~dilate(tumour_mask, margin_mm, spacing)
     hu = sitk.GetArrayFromImage(image)
-    return [dict(ct=name, **insertion_row(image, hu, lungs, keep, path, seed=i, consolidation=i % 2 == 1,
-                                            margin_mm=margin_mm, **opts))
+    return floor_poi(image, lungs, keep, **opts), [dict(ct=name, **insertion_row(image, hu, lungs, keep, path, seed=i, consolidation=i % 2 == 1,
+                                            margin_mm=margin_mm, losses=losses, **opts))
             for i, path in enumerate(shapes)]
 
 
@@ -120,6 +143,19 @@ def summary(rows: list) -> dict:
                       for band, (lo, hi) in BANDS.items()}}
 
 
+def print_losses(rows: list):
+    """The share of all true lesion voxels found and lost per cause, overall and per ground-glass band,
+    and the smoothed HU of the inserted ground glass against the backend's GGO threshold."""
+    groups = {"all": rows, **{band: [r for r in rows if lo <= r["ggo_hu"] < hi] for band, (lo, hi) in BANDS.items()}}
+    print(f"{'true voxels':28} " + " ".join(f"{g[:12]:>12}" for g in groups))
+    for cause in ("found", *CAUSES):
+        shares = [sum(r[cause] for r in g) / max(sum(r["true"] for r in g), 1) for g in groups.values()]
+        print(f"{cause:28} " + " ".join(f"{v:12.3f}" for v in shares))
+    for r in rows:
+        print(f"  {r['ct']:18} {r['mask']:11} target {r['ggo_hu']:5.0f} HU, seen median {r['seen_hu']:5.0f} HU, "
+              f"{r['above']:.2f} at or above the GGO threshold {r['ggo_threshold']:.0f} HU")
+
+
 def _option(text: str):
     key, _, value = text.partition("=")
     return key, yaml.safe_load(value)
@@ -134,6 +170,8 @@ def main(argv=None) -> int:
                         help="folder for the cached lung masks")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="keyword of the threshold lesion backend (YAML value), e.g. ggo_radius_mm=3")
+    parser.add_argument("--losses", action="store_true",
+                        help="also where the missed true lesion voxels went, per step of the backend")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     masks_dir, realct = args.shared / "masks" / "mosmeddata-covid-lesion-masks", args.shared / "realct"
@@ -148,7 +186,8 @@ def main(argv=None) -> int:
     for name, ct, tumour in CTS:
         if args.only and name not in args.only:
             continue
-        rows = run_ct(realct, name, ct, tumour, shapes, args.cache, **opts)
+        floor, rows = run_ct(realct, name, ct, tumour, shapes, args.cache, losses=args.losses, **opts)
+        print(f"{name}: false-positive POI without an inserted lesion {floor:.2f} %")
         for r in rows:
             print(f"{r['ct']:18} {r['mask']:11} {r['kind']:5} {r['ggo_hu']:6.0f} {r['true_ml']:8.1f} "
                   f"{r['found_ml']:7.1f} {r['dice']:5.2f} {r['sensitivity']:5.2f} {r['poi_error']:+8.2f} "
@@ -159,6 +198,8 @@ def main(argv=None) -> int:
               f"max |POI error| {s['poi_error_max']:.2f} pp, FP POI mean {s['fp_poi_mean']:.2f} %")
         print("  sensitivity by ground glass: " + ", ".join(f"{b} {v:.2f}" for b, v in s["bands"].items()))
         all_rows += rows
+    if args.losses:
+        print_losses(all_rows)
     s = summary(all_rows)
     ok = s["dice_mean"] >= TARGETS["dice"] and s["sensitivity_mean"] >= TARGETS["sensitivity"]
     print(f"all: Dice mean {s['dice_mean']:.3f}, sensitivity mean {s['sensitivity_mean']:.3f} "
