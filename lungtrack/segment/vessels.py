@@ -44,8 +44,8 @@ def tube_measure(hu: np.ndarray, spacing, where: np.ndarray, scales_mm=(1.5, 3.0
                 d /= spacing[i] * spacing[j]
                 hessian[:, i, j] = hessian[:, j, i] = d
         lam = np.linalg.eigvalsh(hessian)
-        order = np.argsort(np.abs(lam), axis=1)
-        l1, l2, l3 = (np.take_along_axis(lam, order[:, k : k + 1], axis=1)[:, 0] for k in range(3))
+        rank = np.argsort(np.abs(lam), axis=1)  # |l1| <= |l2| <= |l3|
+        l1, l2, l3 = (np.take_along_axis(lam, rank[:, k : k + 1], axis=1)[:, 0] for k in range(3))
         ra = np.abs(l2) / np.maximum(np.abs(l3), 1e-6)
         rb = np.abs(l1) / np.sqrt(np.maximum(np.abs(l2 * l3), 1e-6))
         s2 = l1**2 + l2**2 + l3**2
