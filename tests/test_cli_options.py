@@ -187,3 +187,11 @@ def test_every_rule_running_such_a_subcommand_passes_the_config_flags(repo_root)
         for block in running:
             assert "{params.options}" in block, f"a rule running lungtrack {command} drops its config flags"
             assert f'cli_options("{command}")' in block or "**SERIES_PARAMS" in block, command
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_shows_each_percent_sign_once(command, capsys):
+    """The subcommand's description is its module docstring as written: ``POI (%)``, not ``POI (%%)``."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    assert "%%" not in capsys.readouterr().out

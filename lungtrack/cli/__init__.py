@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"lungtrack.cli.{module_name}")
         help_line = (module.__doc__ or name).strip().splitlines()[0].replace("%", "%%")
-        cmd = sub.add_parser(name, help=help_line, description=(module.__doc__ or "").replace("%", "%%"))
+        cmd = sub.add_parser(name, help=help_line, description=module.__doc__ or "")
         module.add_arguments(cmd)
         cmd.set_defaults(func=module.run)
     return parser
