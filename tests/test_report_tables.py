@@ -27,3 +27,21 @@ def test_tables_page_names_a_bad_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "nope.csv" in err and "not a readable table" in err
     assert not (tmp_path / "page.html").exists()
+
+
+def test_a_zone_cell_with_a_trace_of_lesion_reads_below_0_1_not_0_0():
+    """A POI of 0.03 % scores 1, so the cell must not read ``0.0 % · score 1``."""
+    import pandas as pd
+
+    from lungtrack.measure.regions import severity_score
+    from lungtrack.report.figures import zone_heatmap
+
+    regions = pd.DataFrame([
+        {"study_date": "2020-03-01", "region": "right_upper", "metric": "poi", "value": 0.03},
+        {"study_date": "2020-03-01", "region": "right_upper", "metric": "severity", "value": severity_score(0.03)},
+        {"study_date": "2020-03-01", "region": "left_upper", "metric": "poi", "value": 0.0},
+        {"study_date": "2020-03-01", "region": "left_upper", "metric": "severity", "value": severity_score(0.0)},
+    ])
+    text = zone_heatmap(regions, ["right_upper", "left_upper"]).data[0].text
+    assert text[0][0] == "< 0.1 % · score 1"
+    assert text[1][0] == "0.0 % · score 0"

@@ -79,6 +79,11 @@ def lesion_volumes(table: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Lesion volumes: GGO vs consolidation", "volume (mL)")
 
 
+def poi_text(value: float) -> str:
+    """POI (%) to one decimal, with ``< 0.1 %`` for a POI above 0 that would round to 0.0 (it scores 1)."""
+    return "< 0.1 %" if 0 < value < 0.05 else f"{value:.1f} %"
+
+
 def zone_heatmap(regions: pd.DataFrame, zones: list[str]) -> go.Figure:
     """POI (%) per zone (rows, in the order of ``zones``) and study date (columns).
 
@@ -90,7 +95,7 @@ def zone_heatmap(regions: pd.DataFrame, zones: list[str]) -> go.Figure:
                                                                  values="value")
     zones = [z for z in zones if z in poi.index]
     poi = poi.reindex(zones)
-    text = [[f"{poi.loc[z, d]:.1f} %" + (f" · score {score.loc[z, d]:.0f}" if z in score.index else "")
+    text = [[poi_text(poi.loc[z, d]) + (f" · score {score.loc[z, d]:.0f}" if z in score.index else "")
              for d in poi.columns] for z in zones]
     fig = go.Figure(go.Heatmap(
         z=poi.to_numpy(), x=list(poi.columns), y=[z.replace("_", " ") for z in zones], text=text,
