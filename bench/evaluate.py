@@ -17,8 +17,9 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from lungtrack.evaluate.cases import compare_masks, label_masks
+from lungtrack.evaluate.cases import compare_masks
 from lungtrack.evaluate.surface import _bounding_box, boundary, surface_distances
+from lungtrack.measure.comparison import label_masks
 
 SPACING = (0.7, 0.7, 1.0)  # x, y, z mm
 SHAPE = (300, 512, 512)  # z, y, x

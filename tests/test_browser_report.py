@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+from test_evaluate_cli import run_evaluate, write_cohort
 from test_report import write_metrics
 from test_track_pipeline import BASELINE, FOLLOW_UP, SHIFT, write_patient
 
@@ -111,6 +112,21 @@ def test_tracked_patient_and_overview_in_chromium(browser, tmp_path):
     assert errors == [] and requests == []
     browser.find_element("link text", "P001").click()
     assert browser.current_url == page.as_uri()
+
+
+def test_evaluation_page_in_chromium(browser, tmp_path):
+    """The evaluation page (report templates): both Bland-Altman plots and the ROC drawn, every table there."""
+    assert run_evaluate(write_cohort(tmp_path), tmp_path / "eval") == 0
+    charts, _, errors, requests = open_report(browser, tmp_path / "eval" / "evaluation.html")
+    assert {c["id"] for c in charts} == {"ba-poi_pct", "ba-lesion_ml", "roc"}
+    for chart in charts:
+        assert chart["traces"] >= 1 and chart["drawn"] > 0, chart
+    assert errors == [] and requests == []
+    headings = [h.text for h in browser.find_elements("css selector", "h2")]
+    assert headings == ["Segmentation (mean ± SD over cases)", "Agreement with the reference", "Scan-level detection",
+                        "Per case"]
+    rows = browser.find_elements("css selector", "#cases tbody tr")
+    assert len(rows) == 16  # 4 scans × 4 labels
 
 
 def test_the_checks_see_requests_and_errors(browser, tmp_path):

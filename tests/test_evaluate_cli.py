@@ -47,10 +47,9 @@ def truth(lesion_radius):
     return lungs, lesions
 
 
-@pytest.fixture(scope="module")
-def cohort(tmp_path_factory):
-    """Two patients × two dates (the first without lesions); P2's references on a finer grid."""
-    root = tmp_path_factory.mktemp("cohort")
+def write_cohort(root):
+    """(root, metrics JSON paths) of two patients × two dates (the first without lesions) below ``root``;
+    P2's references on a finer grid."""
     metrics = []
     for patient in ("P1", "P2"):
         for date, radius in (("20200101", 0), ("20200110", 5)):
@@ -81,6 +80,11 @@ def cohort(tmp_path_factory):
             path.write_text(json.dumps(record))
             metrics.append(str(path))
     return root, metrics
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    return write_cohort(tmp_path_factory.mktemp("cohort"))
 
 
 def run_evaluate(cohort, out, *extra):

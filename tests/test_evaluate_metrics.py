@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage
 from sklearn.metrics import f1_score, jaccard_score
 
-from lungtrack.evaluate.cases import compare_masks, label_masks
+from lungtrack.evaluate.cases import compare_masks
 from lungtrack.evaluate.surface import (
     SurfaceDistances,
     boundary,
@@ -15,7 +15,7 @@ from lungtrack.evaluate.surface import (
     normalized_surface_dice,
     surface_distances,
 )
-from lungtrack.evaluate.volumes import poi_error, volume_error
+from lungtrack.measure.comparison import label_masks, poi_error, volume_error
 from lungtrack.measure.overlap import dice, iou
 
 ANISO = (0.7, 0.8, 2.5)  # x, y, z mm

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from lungtrack.evaluate.cases import compare_masks
+from lungtrack.measure.comparison import label_masks
 from lungtrack.measure.metrics import measure_case
 from lungtrack.measure.volumes import lung_lesion_volumes, poi
 
@@ -79,6 +81,35 @@ def test_measure_case_with_reference_on_another_grid(tmp_path):
     assert rec["lesion_ml_error"] == pytest.approx(-12 * voxel_ml)
     assert rec["poi_error"] == pytest.approx(rec["poi"] - rec["ref_poi"])
     assert rec["poi_error"] < 0
+
+
+
+def test_measure_and_evaluate_agree_on_the_same_masks(tmp_path):
+    """The metrics JSON's reference keys are the rows `lungtrack evaluate` writes for the same masks;
+    a predicted lesion voxel outside the lung counts in neither (nor in lesion_ml)."""
+    lungs = np.zeros((6, 12, 12), np.uint8)
+    lungs[1:5, 2:10, 2:6], lungs[1:5, 2:10, 6:10] = 1, 2
+    ref_lungs = lungs.copy()
+    ref_lungs[1:5, 2:10, 9] = 0  # the reference lung is narrower
+    lesions = np.zeros_like(lungs)
+    lesions[2:4, 3:6, 3:5] = 1
+    ref_lesions = lesions.copy()
+    ref_lesions[2:4, 3:6, 5] = 2
+    lesions[0, 0, 0] = 1  # outside the predicted lung
+    paths = {name: _write(tmp_path, f"{name}.nii.gz", array) for name, array in
+             [("ct", np.zeros(lungs.shape, np.int16)), ("lungs", lungs), ("lesions", lesions),
+              ("ref_lungs", ref_lungs), ("ref_lesions", ref_lesions)]}
+    rec = measure_case(paths["ct"], paths["lungs"], paths["lesions"], ref_lungs=paths["ref_lungs"],
+                       ref_lesions=paths["ref_lesions"])
+    rows = {r["label"]: r for r in compare_masks(label_masks(lungs, lesions), label_masks(ref_lungs, ref_lesions),
+                                                 (0.5, 0.5, 2.0))}
+    assert rec["dice_lesion"] == rows["lesion"]["dice"] == pytest.approx(2 * 12 / (12 + 18))
+    assert rec["dice_lung"] == rows["lung"]["dice"] < 1.0
+    for key, label, column in [("ref_lung_ml", "lung", "ref_ml"), ("lung_ml_error", "lung", "volume_error_ml"),
+                               ("ref_lesion_ml", "lesion", "ref_ml"), ("lesion_ml_error", "lesion", "volume_error_ml"),
+                               ("ref_poi", "lesion", "ref_poi"), ("poi_error", "lesion", "poi_error_pp")]:
+        assert rec[key] == pytest.approx(rows[label][column]), key
+    assert rec["lesion_ml"] == pytest.approx(rows["lesion"]["pred_ml"]) and rec["poi"] == rows["lesion"]["pred_poi"]
 
 
 def test_mask_on_wrong_grid_is_a_clear_error(tmp_path):

@@ -1,20 +1,15 @@
 """Per case and label: overlap, surface and volume metrics of the pipeline's masks against references.
 
 A case is one metrics JSON of ``lungtrack measure`` (its ``paths`` name the image and masks).
-References are found as ``<reference_dir>/<patient_id>/<YYYYMMDD>/lungs.nii.gz`` (non-zero =
-lung) and ``lesions.nii.gz`` (1 GGO, 2 consolidation), on any grid, and resampled onto the
-image grid with nearest neighbour.
-
-Labels: ``lung`` (lungs > 0), ``lesion`` (lesions > 0), ``ggo`` (lesions == 1) and
-``consolidation`` (lesions == 2). As in ``lungtrack measure``, lesions count only inside the
-lung of the same mask set (the reference lesions inside the reference lung when there is one),
-so POI is defined within the lung.
+References are found by :func:`lungtrack.measure.reference_files.reference_paths` and resampled
+onto the image grid with nearest neighbour (:mod:`lungtrack.measure.reference`). Labels, lesions
+within the lung, and volume and POI errors as in :mod:`lungtrack.measure.comparison`; this module
+adds IoU and the surface distances (:mod:`lungtrack.evaluate.surface`).
 """
 
 import json
 import logging
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -24,28 +19,15 @@ from tqdm import tqdm
 
 from lungtrack.errors import InputError
 from lungtrack.evaluate.surface import surface_distances
-from lungtrack.evaluate.volumes import poi_error, volume_error
-from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
-from lungtrack.io.names import path_safe
-from lungtrack.measure.overlap import dice, iou
+from lungtrack.io.images import read_image, same_grid, spacing_volume_ml, voxel_volume_ml
+from lungtrack.measure.comparison import compare_labels, label_masks
+from lungtrack.measure.overlap import iou
 from lungtrack.measure.reference import load_reference, read_grid
-from lungtrack.measure.volumes import CONSOLIDATION, GGO
+from lungtrack.measure.reference_files import reference_paths
 
 log = logging.getLogger(__name__)
 
-LABELS = ("lung", "lesion", "ggo", "consolidation")
 CASE_KEYS = ("patient_id", "study_date", "timepoint")
-
-
-def label_masks(lungs: np.ndarray | None, lesions: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Boolean (z, y, x) mask per evaluated label from label arrays (either may be None)."""
-    masks = {}
-    if lungs is not None:
-        masks["lung"] = lungs > 0
-    if lesions is not None:
-        inside = lesions if lungs is None else np.where(masks["lung"], lesions, 0)
-        masks.update(lesion=inside > 0, ggo=inside == GGO, consolidation=inside == CONSOLIDATION)
-    return masks
 
 
 def nsd_column(tolerance_mm: float) -> str:
@@ -54,57 +36,21 @@ def nsd_column(tolerance_mm: float) -> str:
 
 
 def compare_masks(pred: dict, ref: dict, spacing, tolerances_mm=(1.0, 2.0)) -> list[dict]:
-    """One row of metrics per label present in both ``pred`` and ``ref`` (dicts of (z, y, x) masks).
+    """One row of metrics per label present in both ``pred`` and ``ref`` (dicts of (z, y, x) masks,
+    :func:`lungtrack.measure.comparison.label_masks`).
 
-    ``spacing`` is (x, y, z) mm. Columns: dice, iou, nsd_<τ>mm, hd95_mm (NaN when undefined),
-    pred_ml, ref_ml, volume_error_ml, volume_error_pct and, for lesion labels, pred_poi,
-    ref_poi (%) and poi_error_pp.
+    ``spacing`` is (x, y, z) mm. Columns: dice, iou, nsd_<τ>mm, hd95_mm (NaN when undefined) and
+    those of :func:`lungtrack.measure.comparison.compare_labels`: pred_ml, ref_ml, volume_error_ml,
+    volume_error_pct and, for lesion labels, pred_poi, ref_poi (%) and poi_error_pp.
     """
-    voxel_ml = float(np.prod(spacing)) / 1000.0
-    volume = {}
-    for name, masks in (("pred", pred), ("ref", ref)):
-        volume[name] = {label: np.count_nonzero(mask) * voxel_ml for label, mask in masks.items()}
     rows = []
-    for label in LABELS:
-        if label not in pred or label not in ref:
-            continue
+    for row in compare_labels(pred, ref, spacing_volume_ml(spacing)):
+        label = row["label"]
         distances = surface_distances(pred[label], ref[label], spacing)
-        pred_ml, ref_ml = volume["pred"][label], volume["ref"][label]
-        error_ml, error_pct = volume_error(pred_ml, ref_ml)
-        row = {
-            "label": label,
-            "dice": dice(pred[label], ref[label]),
-            "iou": iou(pred[label], ref[label]),
-            **{nsd_column(t): distances.nsd(t) for t in tolerances_mm},
-            "hd95_mm": distances.hd95(),
-            "pred_ml": pred_ml,
-            "ref_ml": ref_ml,
-            "volume_error_ml": error_ml,
-            "volume_error_pct": error_pct,
-        }
-        if label != "lung":
-            pred_poi, ref_poi, error_pp = poi_error(
-                pred_ml, volume["pred"].get("lung", math.nan), ref_ml, volume["ref"].get("lung", math.nan)
-            )
-            row.update(pred_poi=pred_poi, ref_poi=ref_poi, poi_error_pp=error_pp)
-        rows.append(row)
+        surface = {"iou": iou(pred[label], ref[label]), **{nsd_column(t): distances.nsd(t) for t in tolerances_mm},
+                   "hd95_mm": distances.hd95()}
+        rows.append({"label": label, "dice": row["dice"], **surface, **row})
     return rows
-
-
-def reference_paths(reference_dir, patient_id: str, study_date: str) -> dict[str, Path]:
-    """Existing reference masks of a scan: ``{"lungs": path, "lesions": path}``, either may be missing.
-
-    The patient folder is the PatientID, or the PatientID made path-safe as in the results tree;
-    the date folder is the study date as YYYYMMDD.
-    """
-    date = re.sub(r"\D", "", study_date)
-    for patient in dict.fromkeys((patient_id, path_safe(patient_id))):
-        folder = Path(reference_dir) / patient / date
-        found = {name: folder / f"{name}.nii.gz" for name in ("lungs", "lesions")}
-        found = {name: path for name, path in found.items() if path.is_file()}
-        if found:
-            return found
-    return {}
 
 
 def read_metrics(path) -> dict:

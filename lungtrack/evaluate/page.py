@@ -1,32 +1,23 @@
-"""The evaluation page: one self-contained HTML file (plotly.js inlined, no network access)."""
+"""The evaluation page: one self-contained HTML file, template ``evaluation.html`` of the report stack.
 
-import html
+Figures and tables are built here; :mod:`lungtrack.report.render` fills them into the template with
+plotly.js and the stylesheet inlined (no network access).
+"""
+
+import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.offline import get_plotlyjs
 
 from lungtrack import __version__
 from lungtrack.evaluate.agreement import bland_altman
 from lungtrack.evaluate.detection import Detection
 from lungtrack.evaluate.summary import AGREEMENT, SCORES
+from lungtrack.report import render
 
-_CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
-        "img-src data:; font-src data:")
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}
-th{background:#f3f3f3}.note{color:#555;font-size:.9em;max-width:60em}.wrap{overflow-x:auto}
-.grid{display:flex;flex-wrap:wrap;gap:1em}.grid>div{flex:1 1 30em}
-"""
 _UNITS = {"poi_pct": ("POI", "%"), "lesion_ml": ("lesion volume", "mL")}
-
-
-def _figure(fig: go.Figure, div_id: str) -> str:
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config={"displaylogo": False, "responsive": True})
 
 
 def bland_altman_figure(lesion_rows: pd.DataFrame, subject: str) -> go.Figure:
@@ -82,8 +73,15 @@ def detection_table(result: Detection, score: str) -> pd.DataFrame:
     return pd.DataFrame([line])
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return '<div class="wrap">' + frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}") + "</div>"
+def _cell(value) -> str:
+    """A table cell as the CSV files hold it: numbers to 4 significant digits, NaN empty."""
+    if isinstance(value, float | np.floating):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame) -> dict:
+    return render.table(frame.map(_cell))
 
 
 def segmentation_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -101,25 +99,17 @@ def segmentation_table(summary: pd.DataFrame) -> pd.DataFrame:
 def render_page(cases: pd.DataFrame, summary: pd.DataFrame, detection: Detection | None, score: str,
                 notes: list[str]) -> str:
     """The whole page as a string."""
-    parts = [f"<h1>Evaluation against reference masks</h1><p class='note'>lungtrack {__version__}. "
-             + " ".join(html.escape(n) for n in notes) + "</p>"]
+    context = {"segmentation": None, "agreement": None, "agreement_figures": [], "detection": None, "roc": None}
     if (summary["section"] == "segmentation").any():
-        parts.append("<h2>Segmentation (mean ± SD over cases)</h2>" + _table(segmentation_table(summary)))
-    lesion = cases[cases["label"] == "lesion"]
+        context["segmentation"] = _table(segmentation_table(summary))
     agree = summary[summary["section"] == "agreement"]
     if not agree.empty:
+        lesion = cases[cases["label"] == "lesion"]
         table = agree.pivot_table(index="subject", columns="metric", values="value", sort=False)
-        table = table.rename_axis(columns=None).rename_axis("quantity").reset_index()
-        figures = "".join(f"<div>{_figure(bland_altman_figure(lesion, s), f'ba-{s}')}</div>" for s in AGREEMENT)
-        parts.append("<h2>Agreement with the reference</h2>" + _table(table)
-                     + f"<div class='grid'>{figures}</div>")
+        context["agreement"] = _table(table.rename_axis(columns=None).rename_axis("quantity").reset_index())
+        context["agreement_figures"] = [render.figure_html(bland_altman_figure(lesion, s), f"ba-{s}") for s in AGREEMENT]
     if detection is not None:
-        parts.append("<h2>Scan-level detection</h2>" + _table(detection_table(detection, score))
-                     + _figure(roc_figure(detection, score), "roc"))
-    parts.append("<h2>Per case</h2>" + (_table(cases) if not cases.empty else "<p>No case has reference masks.</p>"))
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">"
-        f"<title>lungtrack evaluation</title><style>{_STYLE}</style>"
-        f"<script>{get_plotlyjs()}</script></head><body>" + "".join(parts) + "</body></html>\n"
-    )
+        context["detection"] = _table(detection_table(detection, score))
+        context["roc"] = render.figure_html(roc_figure(detection, score), "roc")
+    return render.render("evaluation.html", notes=notes, cases=_table(cases) if not cases.empty else None,
+                         version=__version__, generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), **context)

@@ -67,9 +67,14 @@ def empty_labels(reference: sitk.Image) -> sitk.Image:
     return image
 
 
+def spacing_volume_ml(spacing) -> float:
+    """Volume of one voxel in mL from its spacing in mm, in any axis order (1 mL = 1000 mm³)."""
+    return float(np.prod(spacing)) / 1000.0
+
+
 def voxel_volume_ml(image: sitk.Image) -> float:
-    """Volume of one voxel in mL (spacing in mm; 1 mL = 1000 mm³)."""
-    return float(np.prod(image.GetSpacing())) / 1000.0
+    """Volume of one voxel of ``image`` in mL (:func:`spacing_volume_ml` of its spacing)."""
+    return spacing_volume_ml(image.GetSpacing())
 
 
 def same_grid(a: sitk.Image, b: sitk.Image, tol_mm: float = 1e-3) -> bool:

@@ -8,12 +8,12 @@ import SimpleITK as sitk
 
 from lungtrack.errors import InputError
 from lungtrack.io.images import array_like, read_image, same_grid, voxel_volume_ml
+from lungtrack.measure.comparison import compare_labels, label_masks
 from lungtrack.measure.outcome import qc_outcome
-from lungtrack.measure.overlap import dice
 from lungtrack.measure.qc import scan_qc
 from lungtrack.measure.reference import load_reference
 from lungtrack.measure.regions import lobe_measures
-from lungtrack.measure.volumes import lung_lesion_volumes, poi
+from lungtrack.measure.volumes import lung_lesion_volumes
 from lungtrack.segment.orientation import spacing_zyx, to_canonical
 
 
@@ -25,31 +25,26 @@ def _label_array(path, image: sitk.Image) -> np.ndarray:
     return sitk.GetArrayFromImage(mask)
 
 
-def reference_metrics(image: sitk.Image, lungs, lesions, measured: dict, ref_lungs=None, ref_lesions=None) -> dict:
-    """Dice and errors against reference masks (any grid; resampled nearest-neighbour onto ``image``).
+def reference_metrics(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray, ref_lungs=None,
+                      ref_lesions=None) -> dict:
+    """Dice and errors of the (z, y, x) label maps on ``image``'s grid against reference masks (any grid;
+    resampled nearest-neighbour onto ``image``), from :func:`lungtrack.measure.comparison.compare_labels`.
 
     Errors are measured − reference: ``lung_ml_error`` and ``lesion_ml_error`` in mL, ``poi_error``
-    in percentage points. A reference lung mask counts every non-zero voxel as lung; reference
-    lesions count only inside the reference lung when one is given (POI is defined within the lung).
+    in percentage points. A reference lung mask counts every non-zero voxel as lung; lesions count
+    only inside the lung of their own mask set when it has one (POI is defined within the lung).
     """
-    voxel_ml = voxel_volume_ml(image)
+    paths = {"lungs": ref_lungs, "lesions": ref_lesions}
+    refs = {name: sitk.GetArrayFromImage(load_reference(path, image)) for name, path in paths.items() if path}
+    ref = label_masks(refs.get("lungs"), refs.get("lesions"))
+    rows = compare_labels(label_masks(lungs, lesions), ref, voxel_volume_ml(image), labels=("lung", "lesion"))
     out = {}
-    ref_lung = None
-    if ref_lungs:
-        ref_lung = sitk.GetArrayFromImage(load_reference(ref_lungs, image)) > 0
-        out["ref_lung_ml"] = float(ref_lung.sum()) * voxel_ml
-        out["dice_lung"] = dice(lungs > 0, ref_lung)
-        out["lung_ml_error"] = measured["lung_ml"] - out["ref_lung_ml"]
-    if ref_lesions:
-        ref_lesion = sitk.GetArrayFromImage(load_reference(ref_lesions, image)) > 0
-        if ref_lung is not None:
-            ref_lesion &= ref_lung
-        out["ref_lesion_ml"] = float(ref_lesion.sum()) * voxel_ml
-        out["dice_lesion"] = dice(lesions > 0, ref_lesion)
-        out["lesion_ml_error"] = measured["lesion_ml"] - out["ref_lesion_ml"]
-        if ref_lung is not None:
-            out["ref_poi"] = poi(out["ref_lesion_ml"], out["ref_lung_ml"])
-            out["poi_error"] = measured["poi"] - out["ref_poi"]
+    for row in rows:
+        name = row["label"]
+        out.update({f"ref_{name}_ml": row["ref_ml"], f"dice_{name}": row["dice"],
+                    f"{name}_ml_error": row["volume_error_ml"]})
+        if name == "lesion" and "lung" in ref:
+            out.update(ref_poi=row["ref_poi"], poi_error=row["poi_error_pp"])
     return out
 
 
@@ -95,7 +90,7 @@ def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lu
         "study_date": acquisition.get("study_date"),
         "timepoint": acquisition.get("timepoint"),
         **measured,
-        **reference_metrics(image, lungs, lesions, measured, ref_lungs, ref_lesions),
+        **reference_metrics(image, lungs, lesions, ref_lungs, ref_lesions),
         **qc,
         **qc_outcome(qc),
         "acquisition": acquisition,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lungtrack.io.images import spacing_volume_ml
 from lungtrack.measure.volumes import LEFT, RIGHT
 from lungtrack.segment.airways import track_airways
 from lungtrack.segment.body import body_mask
@@ -81,7 +82,7 @@ def airway_lesion_ml(hu: np.ndarray, lesions: np.ndarray, spacing) -> float:
     if not airway.any():
         return 0.0
     near = dilate(airway, AIRWAY_MARGIN_MM, spacing)
-    return float((near & (lesions > 0)).sum()) * float(np.prod(spacing)) / 1000.0
+    return float((near & (lesions > 0)).sum()) * spacing_volume_ml(spacing)
 
 
 def scan_qc(lungs: np.ndarray, lesions: np.ndarray, spacing, hu: np.ndarray | None = None) -> dict:
@@ -91,7 +92,7 @@ def scan_qc(lungs: np.ndarray, lesions: np.ndarray, spacing, hu: np.ndarray | No
     canonical CT in HU (optional; enables the airway check).
     """
     qc = QualityControl()
-    voxel_ml = float(np.prod(spacing)) / 1000.0
+    voxel_ml = spacing_volume_ml(spacing)
     right, left = (lungs == RIGHT).sum() * voxel_ml, (lungs == LEFT).sum() * voxel_ml
     total = right + left
     if total < MIN_LUNG_ML:

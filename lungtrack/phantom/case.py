@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import SimpleITK as sitk
 
+from lungtrack.io.images import spacing_volume_ml
 from lungtrack.phantom.anatomy import Tissue, paint_anatomy, sample_anatomy
 from lungtrack.phantom.geometry import Frame
 from lungtrack.phantom.intensity import to_hounsfield
@@ -57,7 +58,7 @@ class Case:
     @property
     def voxel_ml(self) -> float:
         """Volume of one voxel in mL."""
-        return float(np.prod(self.spacing_zyx)) / 1000.0
+        return spacing_volume_ml(self.spacing_zyx)
 
 
 def study_days(seed: int, n_timepoints: int, interval_days: float) -> list:

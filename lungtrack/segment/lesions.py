@@ -23,6 +23,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
+from lungtrack.io.images import spacing_volume_ml
 from lungtrack.segment.ggo import grow_ground_glass
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
 from lungtrack.segment.mediastinum import mediastinum
@@ -139,7 +140,7 @@ def segment_lesions_threshold(
     labels = np.zeros(canonical_lungs.GetSize()[::-1], dtype=np.uint8)
     labels[box][lesion] = GGO  # labels[box] is a view: this writes the whole volume's labels
     labels[box][consolidation] = CONSOLIDATION
-    ml = float(np.prod(spacing)) / 1000.0
+    ml = spacing_volume_ml(spacing)
     log.info(
         "lesions (GGO from %.0f HU): GGO %.1f mL, consolidation %.1f mL in %.0f mL of lung",
         ggo_hu,

@@ -11,6 +11,7 @@ import logging
 import numpy as np
 import SimpleITK as sitk
 
+from lungtrack.io.images import spacing_volume_ml
 from lungtrack.segment.airways import track_airways
 from lungtrack.segment.body import body_mask
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
@@ -64,7 +65,7 @@ def segment_lungs_threshold(
     labels = np.zeros(hu.shape, dtype=np.uint8)
     labels[left] = LEFT
     labels[right] = RIGHT
-    ml = float(np.prod(spacing)) / 1000.0
+    ml = spacing_volume_ml(spacing)
     log.info(
         "lungs: right %.0f mL, left %.0f mL, airway %.0f mL removed",
         (labels == RIGHT).sum() * ml,

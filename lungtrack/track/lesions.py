@@ -15,13 +15,14 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from lungtrack.io.images import voxel_volume_ml
 from lungtrack.measure.regions import LUNGS, lung_extents, zone_of
 from lungtrack.settings import default
 
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
     """Connected lesion components (UInt32 labels 1..n, largest first) of at least ``min_ml`` mL."""
-    voxel_ml = float(np.prod(lesions.GetSpacing())) / 1000.0
+    voxel_ml = voxel_volume_ml(lesions)
     components = sitk.ConnectedComponent(lesions > 0, True)
     return sitk.RelabelComponent(components, max(1, math.ceil(min_ml / voxel_ml)), True)
 

@@ -14,6 +14,7 @@ from lungtrack import workflow_options
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import read_status
+from lungtrack.measure.reference_files import reference_paths
 from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
 from lungtrack.workflow_resources import image_mem_mb, series_mem_mb
@@ -153,13 +154,16 @@ def patient_reports(wildcards):
 
 
 def reference_mask(name):
-    """Input function: the case's reference mask ``name`` (lungs, lesions) as a list; [] when none."""
+    """Input function: the case's reference mask ``name`` (lungs, lesions) as a list; [] when none.
+
+    Found as `lungtrack evaluate` finds it (lungtrack.measure.reference_files).
+    """
 
     def mask(wildcards):
         if not REFERENCE_DIR:
             return []
-        path = Path(REFERENCE_DIR, wildcards.patient, wildcards.timepoint.split("_")[0], f"{name}.nii.gz")
-        return [str(path)] if path.exists() else []
+        found = reference_paths(REFERENCE_DIR, wildcards.patient, case_row(wildcards)["study_date"])
+        return [str(found[name])] if name in found else []
 
     return mask
 
