@@ -2,26 +2,17 @@
 
 Every radius is in mm and every ``spacing`` is the voxel size as a (z, y, x) tuple in mm, so the
 same call means the same physical operation at 0.6 mm or at 5 mm voxels. Dilation and erosion are
-exact Euclidean (ball) operations computed from a distance map (SimpleITK's Maurer transform,
-multi-threaded), which costs the same for any radius; work is cropped to the mask's bounding box,
-and the float32 distance map is thresholded in place (through a view), never copied.
+exact Euclidean (ball) operations computed from a distance map (the ``edt`` package where it gives
+the same masks as SimpleITK's Maurer transform, the Maurer map elsewhere: see ``segment.distance``;
+both multi-threaded), which costs the same for any radius; work is cropped to the mask's bounding
+box, and the float32 distance map is thresholded in place (through a view), never copied.
 """
 
 import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
-
-def _image(mask: np.ndarray, spacing) -> sitk.Image:
-    image = sitk.GetImageFromArray(mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8))
-    image.SetSpacing(tuple(float(s) for s in spacing[::-1]))
-    return image
-
-
-def _signed_distance(mask: np.ndarray, spacing) -> sitk.Image:
-    """Signed distance map (float32 image, mm): >= 0 inside ``mask``, minus the distance to it outside."""
-    return sitk.SignedMaurerDistanceMap(_image(mask, spacing), insideIsPositive=True, squaredDistance=False,
-                                        useImageSpacing=True)
+from lungtrack.segment.distance import distance_to, fast_is_exact, signed_maurer
 
 
 def bounding_box(mask: np.ndarray, margin):
@@ -48,7 +39,11 @@ def dilate(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
     if not mask.any() or radius_mm <= 0:
         return mask.astype(bool) | out
     box = bounding_box(mask, reach(radius_mm, spacing))
-    distance = _signed_distance(mask[box], spacing)
+    crop = mask[box]
+    if fast_is_exact(radius_mm, spacing, crop.shape):
+        np.less_equal(distance_to(crop, spacing), radius_mm, out=out[box])
+        return out
+    distance = signed_maurer(crop, spacing)
     np.greater_equal(sitk.GetArrayViewFromImage(distance), -radius_mm, out=out[box])  # within radius_mm of it
     return out
 
@@ -60,7 +55,10 @@ def erode(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
         return mask.astype(bool) | out
     box = bounding_box(mask, [1, 1, 1])
     inner = mask[box].astype(bool, copy=False)
-    distance = _signed_distance(~inner, spacing)
+    if fast_is_exact(radius_mm, spacing, inner.shape):
+        np.greater(distance_to(~inner, spacing), radius_mm, out=out[box])  # farther than radius_mm from ~inner
+        return out
+    distance = signed_maurer(~inner, spacing)
     np.less(sitk.GetArrayViewFromImage(distance), -radius_mm, out=out[box])  # farther than radius_mm from ~inner
     out[box] &= inner
     return out
