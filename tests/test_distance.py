@@ -12,6 +12,8 @@ import pytest
 import SimpleITK as sitk
 
 from lungtrack.segment.distance import distance_to, fast_is_exact, signed_maurer
+from lungtrack.segment import morphology
+from lungtrack.segment.body import body_mask
 from lungtrack.segment.morphology import dilate, erode
 
 SHAPE = (18, 40, 44)  # (z, y, x)
@@ -82,3 +84,19 @@ def test_long_axis_with_inexact_positions_is_refused():
     spacing = (step, 0.7, 0.7)
     assert fast_is_exact(4 * step, spacing, (300, 64, 64))
     assert not fast_is_exact(4 * step, spacing, (5000, 64, 64))
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 0.7, 0.7), (2.0, 2.0, 2.0), (2.5, 1.8, 1.8)])
+def test_body_mask_equals_the_maurer_computation(monkeypatch, spacing):
+    """The body mask (4 mm opening, the lung step's and measure's largest cost) on a noisy synthetic chest
+    with a table under it is the same with the edt path as with the Maurer map everywhere."""
+    rng = np.random.default_rng(5)
+    z, y, x = np.ogrid[:24, :64, :64]
+    chest = ((y - 30) / 24) ** 2 + ((x - 32) / 28) ** 2 + ((z - 12) / 14) ** 2 < 1
+    hu = np.where(chest, 40.0, -1000.0)
+    hu[3:21, 20:40, 12:28] = hu[3:21, 20:40, 36:52] = -850.0  # lungs
+    hu[:, 54:57, :] = 200.0  # table, touching the body's back
+    hu += rng.normal(0, 120, hu.shape)
+    fast = body_mask(hu, spacing)
+    monkeypatch.setattr(morphology, "fast_is_exact", lambda *args: False)
+    assert np.array_equal(fast, body_mask(hu, spacing))
