@@ -100,3 +100,10 @@ def test_body_mask_equals_the_maurer_computation(monkeypatch, spacing):
     fast = body_mask(hu, spacing)
     monkeypatch.setattr(morphology, "fast_is_exact", lambda *args: False)
     assert np.array_equal(fast, body_mask(hu, spacing))
+
+
+def test_full_mask_does_not_erode():
+    """Without any voxel outside the mask the edt map is infinite: nothing erodes, as with the Maurer map."""
+    mask, spacing = np.ones(SHAPE, dtype=bool), (1.0, 0.7, 0.7)
+    assert fast_is_exact(4.0, spacing, SHAPE)
+    assert erode(mask, 4.0, spacing).all() and _maurer_erode(mask, 4.0, spacing).all()
