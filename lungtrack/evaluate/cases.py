@@ -27,9 +27,9 @@ from lungtrack.evaluate.surface import surface_distances
 from lungtrack.evaluate.volumes import poi_error, volume_error
 from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
 from lungtrack.io.names import path_safe
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.measure.overlap import dice, iou
 from lungtrack.measure.reference import load_reference, read_grid
-from lungtrack.measure.volumes import CONSOLIDATION, GGO
 
 log = logging.getLogger(__name__)
 

@@ -67,7 +67,7 @@ def export_case(metrics_path, source_paths, seg_out, sr_out, *, previous_metrics
     ``source_paths``: the files of the scan's DICOM series (any order). A scan whose input was not
     DICOM (no ``acquisition.series_uid`` in its metrics) is skipped with a log line.
     ``previous_metrics``: the metrics JSON of the patient's previous analysed scan, for the change call.
-    ``lobes_path``: lobe labels (1-5, :data:`lungtrack.measure.regions.LOBES`) on the CT's grid, or None.
+    ``lobes_path``: lobe labels (1-5, :data:`lungtrack.labels.LOBES`) on the CT's grid, or None.
     """
     metrics = _read_json(metrics_path)
     series_uid = (metrics.get("acquisition") or {}).get("series_uid")

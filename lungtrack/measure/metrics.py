@@ -67,7 +67,7 @@ def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
 
 def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
     """``{"lobes": {lobe: {lung_ml, lesion_ml, poi, severity}}, "lobe_severity_total": 0-25}`` of a lobe map
-    (1..5, ``lungtrack.measure.regions.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
+    (1..5, ``lungtrack.labels.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
     rows = lobe_measures(lobes, lesions, voxel_ml)
     per_lobe = {}
     for row in rows:

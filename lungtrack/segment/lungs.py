@@ -11,6 +11,7 @@ import logging
 import numpy as np
 import SimpleITK as sitk
 
+from lungtrack.labels import LEFT, RIGHT
 from lungtrack.segment.airways import track_airways
 from lungtrack.segment.body import body_mask
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
@@ -21,7 +22,6 @@ from lungtrack.segment.sides import body_midline, right_left, select_lungs
 
 log = logging.getLogger(__name__)
 
-RIGHT, LEFT = 1, 2
 
 
 def segment_lungs_threshold(

@@ -15,7 +15,8 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from lungtrack.measure.regions import LUNGS, lung_extents, zone_of
+from lungtrack.labels import LUNGS
+from lungtrack.measure.regions import lung_extents, zone_of
 from lungtrack.settings import default
 
 
