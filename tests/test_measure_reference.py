@@ -9,7 +9,8 @@ from scipy import ndimage
 
 from lungtrack.errors import InputError
 from lungtrack.evaluate.cases import compare_masks, label_masks, reference_paths
-from lungtrack.measure.reference import load_reference, read_grid, resample_to_grid
+from lungtrack.io.images import read_grid
+from lungtrack.measure.reference import load_reference, resample_to_grid
 
 MOSMED = "masks/mosmeddata-covid-lesion-masks"
 

@@ -25,11 +25,11 @@ from tqdm import tqdm
 from lungtrack.errors import InputError
 from lungtrack.evaluate.surface import surface_distances
 from lungtrack.evaluate.volumes import poi_error, volume_error
-from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.io.images import read_grid, read_mask, voxel_volume_ml
 from lungtrack.io.names import path_safe
 from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.measure.overlap import dice, iou
-from lungtrack.measure.reference import load_reference, read_grid
+from lungtrack.measure.reference import load_reference
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +122,6 @@ def read_metrics(path) -> dict:
     return record
 
 
-def _label_array(path, grid: sitk.Image) -> np.ndarray:
-    mask = read_image(path)
-    if not same_grid(mask, grid):
-        raise InputError(path, "mask is not on the grid of its CT image")
-    return sitk.GetArrayFromImage(mask)
-
-
 def evaluate_case(metrics_path, reference_dir, tolerances_mm=(1.0, 2.0)) -> tuple[dict, list[dict]]:
     """(scan row, metric rows per label) of one case; no metric rows when it has no reference.
 
@@ -142,7 +135,7 @@ def evaluate_case(metrics_path, reference_dir, tolerances_mm=(1.0, 2.0)) -> tupl
     if not refs:
         return scan, []
     grid = read_grid(record["paths"]["image"])
-    pred = label_masks(_label_array(record["paths"]["lungs"], grid), _label_array(record["paths"]["lesions"], grid))
+    pred = label_masks(*(sitk.GetArrayFromImage(read_mask(record["paths"][name], grid)) for name in ("lungs", "lesions")))
     ref_arrays = {name: sitk.GetArrayFromImage(load_reference(path, grid)) for name, path in refs.items()}
     ref = label_masks(ref_arrays.get("lungs"), ref_arrays.get("lesions"))
     if "lesion" in ref:
