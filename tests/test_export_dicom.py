@@ -16,7 +16,8 @@ from lungtrack.cli import main
 from lungtrack.errors import InputError
 from lungtrack.export.case import export_case
 from lungtrack.ingest.inventory import series_files
-from lungtrack.measure.regions import LOBES, lobe_measures, zone_measures
+from lungtrack.labels import LOBES
+from lungtrack.measure.regions import lobe_measures, zone_measures
 from lungtrack.segment.orientation import to_canonical
 
 MEDIUM = ["--matrix", "96", "--pixel-mm", "3.6", "--slice-mm", "5"]

@@ -28,6 +28,7 @@ def run(args) -> int:
     from lungtrack.errors import InputError
     from lungtrack.export.case import ExportOptions, export_case
     from lungtrack.ingest.inventory import series_files
+    from lungtrack.io.names import lobe_map_path
     from lungtrack.measure.outcome import case_outcome, is_analysed
 
     metrics = json.loads(Path(args.metrics).read_text())
@@ -41,7 +42,7 @@ def run(args) -> int:
     paths = series_files(args.files, args.root, series_uid) if series_uid else []
     lobes = None
     if args.lobes_dir:
-        lobes = Path(args.lobes_dir) / metrics["patient_id"] / f"{metrics['timepoint']}_lobes.nii.gz"
+        lobes = lobe_map_path(args.lobes_dir, metrics["patient_id"], metrics["timepoint"])
         if not lobes.is_file():
             logging.getLogger("lungtrack.export").info("no lobe labels %s; lobes left out", lobes)
             lobes = None

@@ -19,15 +19,14 @@ from tqdm import tqdm
 
 from lungtrack.errors import InputError
 from lungtrack.evaluate.surface import surface_distances
-from lungtrack.io.images import read_image, same_grid, spacing_volume_ml, voxel_volume_ml
+from lungtrack.io.images import read_grid, read_mask, spacing_volume_ml, voxel_volume_ml
 from lungtrack.measure.comparison import compare_labels, label_masks
 from lungtrack.measure.overlap import iou
-from lungtrack.measure.reference import load_reference, read_grid
+from lungtrack.measure.reference import load_reference
 from lungtrack.measure.reference_files import reference_paths
+from lungtrack.records import CASE_KEYS
 
 log = logging.getLogger(__name__)
-
-CASE_KEYS = ("patient_id", "study_date", "timepoint")
 
 
 def nsd_column(tolerance_mm: float) -> str:
@@ -68,13 +67,6 @@ def read_metrics(path) -> dict:
     return record
 
 
-def _label_array(path, grid: sitk.Image) -> np.ndarray:
-    mask = read_image(path)
-    if not same_grid(mask, grid):
-        raise InputError(path, "mask is not on the grid of its CT image")
-    return sitk.GetArrayFromImage(mask)
-
-
 def evaluate_case(metrics_path, reference_dir, tolerances_mm=(1.0, 2.0)) -> tuple[dict, list[dict]]:
     """(scan row, metric rows per label) of one case; no metric rows when it has no reference.
 
@@ -88,7 +80,7 @@ def evaluate_case(metrics_path, reference_dir, tolerances_mm=(1.0, 2.0)) -> tupl
     if not refs:
         return scan, []
     grid = read_grid(record["paths"]["image"])
-    pred = label_masks(_label_array(record["paths"]["lungs"], grid), _label_array(record["paths"]["lesions"], grid))
+    pred = label_masks(*(sitk.GetArrayFromImage(read_mask(record["paths"][name], grid)) for name in ("lungs", "lesions")))
     ref_arrays = {name: sitk.GetArrayFromImage(load_reference(path, grid)) for name, path in refs.items()}
     ref = label_masks(ref_arrays.get("lungs"), ref_arrays.get("lesions"))
     if "lesion" in ref:

@@ -13,7 +13,7 @@ from lungtrack.export import seg as seg_module
 from lungtrack.export import source
 from lungtrack.export.sr import measurement_report
 from lungtrack.io.atomic import atomic_path
-from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.io.images import read_image, read_mask, voxel_volume_ml
 from lungtrack.measure.change import call_interval, volume_change_pct
 from lungtrack.measure.regions import lobe_measures, zone_measures
 from lungtrack.segment.orientation import to_canonical
@@ -67,7 +67,7 @@ def export_case(metrics_path, source_paths, seg_out, sr_out, *, previous_metrics
     ``source_paths``: the files of the scan's DICOM series (any order). A scan whose input was not
     DICOM (no ``acquisition.series_uid`` in its metrics) is skipped with a log line.
     ``previous_metrics``: the metrics JSON of the patient's previous analysed scan, for the change call.
-    ``lobes_path``: lobe labels (1-5, :data:`lungtrack.measure.regions.LOBES`) on the CT's grid, or None.
+    ``lobes_path``: lobe labels (1-5, :data:`lungtrack.labels.LOBES`) on the CT's grid, or None.
     """
     metrics = _read_json(metrics_path)
     series_uid = (metrics.get("acquisition") or {}).get("series_uid")
@@ -77,12 +77,9 @@ def export_case(metrics_path, source_paths, seg_out, sr_out, *, previous_metrics
     paths = metrics.get("paths") or {}
     if not (paths.get("lungs") and paths.get("lesions")):
         raise InputError(metrics_path, "metrics file lacks paths.lungs or paths.lesions")
-    lungs, lesions = read_image(paths["lungs"]), read_image(paths["lesions"])
-    if not same_grid(lungs, lesions):
-        raise InputError(paths["lesions"], "lesion mask is not on the grid of the lung mask")
-    lobes = read_image(lobes_path) if lobes_path else None
-    if lobes is not None and not same_grid(lobes, lungs):
-        raise InputError(lobes_path, "lobe labels are not on the grid of the masks")
+    lungs = read_image(paths["lungs"])
+    lesions = read_mask(paths["lesions"], lungs, "lesion mask", "the lung mask")
+    lobes = read_mask(lobes_path, lungs, "lobe labels", "the masks") if lobes_path else None
 
     headers = source.read_series(source_paths)
     if {str(ds.SeriesInstanceUID) for ds in headers} != {series_uid}:

@@ -10,7 +10,7 @@ from lungtrack import __version__
 from lungtrack.measure.change import change_calls, interval_records
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.measure.patient import patient_table, read_patient
-from lungtrack.measure.regions import LOBES
+from lungtrack.labels import LOBES
 from lungtrack.report import data, figures, render, slices
 from lungtrack.settings import default
 

@@ -14,13 +14,14 @@ from skimage.segmentation import find_boundaries
 from skimage.transform import resize
 
 from lungtrack.errors import InputError
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.track.registration import identity, read_transform, warp_image, warp_labels
 from lungtrack.track.scans import load_scan
 
 #: Lung window: level and width in HU.
 LUNG_WINDOW = (-600.0, 1500.0)
 #: Contour colours (RGB): lung, GGO, consolidation; the report's legend uses the same colours.
-CONTOURS = {"lung": (56, 189, 248), 1: (242, 193, 78), 2: (209, 73, 91)}
+CONTOURS = {"lung": (56, 189, 248), GGO: (242, 193, 78), CONSOLIDATION: (209, 73, 91)}
 
 
 def crop_box(lungs: list[np.ndarray], margin: int = 8) -> tuple[slice, slice]:
@@ -50,7 +51,7 @@ def slice_png(ct: np.ndarray, lungs: np.ndarray, lesions: np.ndarray, spacing_yx
     gray = resize(gray, shape, order=1, anti_aliasing=True)
     rgb = np.repeat((gray * 255).astype(np.uint8)[..., None], 3, axis=2)
     masks = [("lung", resize(lungs > 0, shape, order=0)),
-             (1, resize(lesions == 1, shape, order=0)), (2, resize(lesions == 2, shape, order=0))]
+             *((label, resize(lesions == label, shape, order=0)) for label in (GGO, CONSOLIDATION))]
     for key, mask in masks:
         rgb[find_boundaries(mask, mode="inner")] = CONTOURS[key]
     buffer = io.BytesIO()

@@ -11,6 +11,9 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
+#: 6-connectivity (face neighbours) of a (z, y, x) mask: one voxel, whatever the spacing.
+FACES = ndi.generate_binary_structure(3, 1)
+
 
 def _image(mask: np.ndarray, spacing) -> sitk.Image:
     image = sitk.GetImageFromArray(mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8))
@@ -102,7 +105,7 @@ def _labels(mask: np.ndarray, full_connectivity: bool) -> tuple[np.ndarray, np.n
     if not mask.any():
         return np.zeros((0, 0, 0), dtype=np.int32), np.zeros(1, dtype=np.int64), (slice(0, 0),) * 3
     box = bounding_box(mask, [0, 0, 0])
-    structure = ndi.generate_binary_structure(3, 3 if full_connectivity else 1)
+    structure = ndi.generate_binary_structure(3, 3) if full_connectivity else FACES
     labels, _ = ndi.label(mask[box], structure=structure)
     return labels, np.bincount(labels.ravel()), box
 

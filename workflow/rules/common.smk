@@ -14,6 +14,7 @@ from lungtrack import workflow_options
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import read_status
+from lungtrack.io.names import lobe_map_path
 from lungtrack.measure.reference_files import reference_paths
 from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
@@ -182,7 +183,7 @@ def lobe_map(patient, timepoint):
     """A case's lobe map as a list: made by the segment rule, or found in tracking.lobes_dir; [] when none."""
     if not lobes_dir():
         return []
-    path = Path(lobes_dir()) / patient / f"{timepoint}_lobes.nii.gz"
+    path = lobe_map_path(lobes_dir(), patient, timepoint)
     made_here = NNUNET_LOBES and not config["tracking"]["lobes_dir"]
     return [str(path)] if made_here or path.exists() else []
 
