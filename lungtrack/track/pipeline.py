@@ -21,6 +21,7 @@ from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path, write_text
 from lungtrack.io.images import voxel_volume_ml
 from lungtrack.io.names import lobe_map_path
+from lungtrack.io.scan_files import ScanFiles
 from lungtrack.measure.patient import patient_table, read_patient
 from lungtrack.measure.regions import ZONES, lobe_measures, zone_measures
 from lungtrack.settings import default
@@ -187,32 +188,35 @@ def _record(patient_id: str, options: TrackingOptions, lobes_dir, baseline: Scan
     }
 
 
-def _analysed_scans(metrics_paths: list[Path], patient_id: str) -> list[tuple[dict, Path]]:
-    """(metrics record, its file) of each analysed scan of the patient, in date order; each file read once."""
+def _analysed_scans(metrics_paths: list[Path], scan_files: list[ScanFiles],
+                    patient_id: str) -> list[tuple[dict, Path, ScanFiles]]:
+    """(metrics record, its file, the scan's files) of each analysed scan of the patient, in date order."""
     records = read_patient(metrics_paths, patient_id)
-    source = {record["timepoint"]: path for record, path in zip(records, metrics_paths, strict=True)}
+    given = {r["timepoint"]: (path, files) for r, path, files in zip(records, metrics_paths, scan_files, strict=True)}
     _, analysed = patient_table(records)
     skipped = len(records) - len(analysed)
     if skipped:
         log.info("%s: %d of %d scans not analysed (status failed), left out", patient_id, skipped, len(records))
-    return [(record, source[record["timepoint"]]) for record in analysed]
+    return [(record, *given[record["timepoint"]]) for record in analysed]
 
 
-def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOptions = TrackingOptions(),
-                  lobes_dir=None) -> dict:
+def track_patient(metrics_paths, scan_files: list[ScanFiles], patient_id: str, out_dir,
+                  options: TrackingOptions = TrackingOptions(), lobes_dir=None) -> dict:
     """Track one patient's scans (any order; the earliest is the baseline) and write the results.
 
-    Only the analysed scans are tracked: a metrics record whose status is failed (segmentation or
-    QC failed, :mod:`lungtrack.measure.outcome`) is left out, and the next scan is compared with the
-    last analysed one. With none analysed, the outputs are written empty. Returns the content of
+    ``scan_files``: the CT and masks of each metrics file, in the order of ``metrics_paths``
+    (:func:`lungtrack.io.scan_files.pair_scan_files`). Only the analysed scans are tracked (and
+    their files read): a metrics record whose status is failed (segmentation or QC failed,
+    :mod:`lungtrack.measure.outcome`) is left out, and the next scan is compared with the last
+    analysed one. With none analysed, the outputs are written empty. Returns the content of
     ``tracking.json``.
     """
     out_dir = Path(out_dir)
-    scans = _analysed_scans([Path(p) for p in metrics_paths], patient_id)
+    scans = _analysed_scans([Path(p) for p in metrics_paths], list(scan_files), patient_id)
     follower, tracked, baseline = _LesionFollower(options), [], None
-    for record, source in tqdm(scans, desc=f"track {patient_id}", unit="scan", disable=None):
+    for record, source, files in tqdm(scans, desc=f"track {patient_id}", unit="scan", disable=None):
         lobes = lobe_map_path(lobes_dir, patient_id, record["timepoint"]) if lobes_dir else None
-        scan = load_scan(record, source, lobes if lobes is not None and lobes.is_file() else None)
+        scan = load_scan(record, source, files, lobes if lobes is not None and lobes.is_file() else None)
         if baseline is None:
             baseline, transform, transform_file, registration, warnings = scan, identity(), None, None, []
         else:

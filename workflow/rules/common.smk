@@ -134,7 +134,7 @@ def patient_metrics(wildcards):
 
 
 def patient_scans(kind):
-    """Input function: the patient's analysed CTs (kind "image") or masks ("lungs", "lesions"), as the metrics name them."""
+    """Input function: the patient's analysed CTs (kind "image") or masks ("lungs", "lesions"), in the order of patient_metrics."""
     folder, name = {
         "image": ("images", "{}.nii.gz"),
         "lungs": ("masks", "{}_lungs.nii.gz"),
