@@ -33,7 +33,7 @@ REQUIRED = {
     "track": ["m.json", *SCAN_FILES, "--patient-id", "P1", "--out-dir", "tracking"],
     "report": ["m.json", *SCAN_FILES, "--patient-id", "P1", "--out", "P1.html"],
     "overview": ["cohort.csv", "--out", "index.html"],
-    "evaluate": ["m.json", "--out-dir", "evaluation"],
+    "evaluate": ["m.json", *SCAN_FILES, "--out-dir", "evaluation"],
     "export-dicom": ["m.json", "--files", "files.tsv", "--root", "dicom", "--seg", "s.dcm", "--sr", "s.sr.dcm"],
 }
 # keys that are no flag of the config's helper, and where the workflow uses them instead

@@ -5,10 +5,15 @@ these files from their command line, one set per metrics file in the same order;
 a metrics JSON are provenance only, so that a moved results folder still works.
 """
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import SimpleITK as sitk
+
 from lungtrack.errors import InputError
+from lungtrack.io.images import read_mask, voxel_volume_ml
 
 
 @dataclass(frozen=True)
@@ -33,3 +38,28 @@ def pair_scan_files(metrics_paths, images, lungs, lesions) -> list[ScanFiles]:
             raise InputError(unpaired, f"{len(files)} {name} given for {len(metrics_paths)} metrics files; "
                                        "give one per metrics file, in the same order")
     return [ScanFiles(Path(i), Path(lu), Path(le)) for i, lu, le in zip(*given.values(), strict=True)]
+
+
+def read_measured_masks(record: dict, source, grid: sitk.Image, grid_path, lungs_path, lesions_path,
+                        ) -> tuple[sitk.Image, sitk.Image]:
+    """(lung, lesion) label maps of the scan that the metrics ``record`` (from the file ``source``) measured.
+
+    ``grid``: the scan's grid (its CT, or an empty image of its grid), read from ``grid_path``. The files
+    must be those the record measured, else :class:`InputError` names the file: the grid has the size
+    (x, y, z voxels) of the record's acquisition facts (when they give one), the masks lie on it and
+    hold the record's lung and lesion volumes (mL; lesions counted within the lung).
+    """
+    expected = (record.get("acquisition") or {}).get("size")
+    if expected and list(grid.GetSize()) != list(expected):
+        raise InputError(grid_path, f"{'x'.join(map(str, grid.GetSize()))} voxels, but metrics file {source} "
+                                    f"measured a scan of {'x'.join(map(str, expected))}: not a file of that scan")
+    lungs, lesions = read_mask(lungs_path, grid, "lung mask"), read_mask(lesions_path, grid, "lesion mask")
+    in_lung = sitk.GetArrayViewFromImage(lungs) > 0
+    found = {"lung_ml": (lungs_path, "lung", in_lung),
+             "lesion_ml": (lesions_path, "lesion", in_lung & (sitk.GetArrayViewFromImage(lesions) > 0))}
+    for key, (path, what, voxels) in found.items():
+        volume_ml = np.count_nonzero(voxels) * voxel_volume_ml(grid)
+        if not math.isclose(volume_ml, record[key], rel_tol=1e-6, abs_tol=1e-6):
+            raise InputError(path, f"holds {volume_ml:.2f} mL of {what}, but metrics file {source} measured "
+                                   f"{record[key]:.2f} mL: not the {what} mask of that scan")
+    return lungs, lesions
