@@ -8,8 +8,10 @@ OPTIONS = {"export": ["seg_type", "keep_patient_attributes"], "segmentation": ["
 
 
 def add_arguments(parser):
-    parser.add_argument("metrics", help="metrics JSON of the scan (`lungtrack measure`); its paths locate the masks "
-                                        "and its acquisition.series_uid the source series")
+    parser.add_argument("metrics", help="metrics JSON of the scan (`lungtrack measure`); its acquisition.series_uid "
+                                        "names the source series")
+    parser.add_argument("--lungs", required=True, help="lung mask of the scan (`lungtrack segment-lungs`)")
+    parser.add_argument("--lesions", required=True, help="lesion mask of the scan (`lungtrack segment-lesions`)")
     parser.add_argument("--files", required=True, help="files TSV of `lungtrack inventory` (series_uid, path)")
     parser.add_argument("--root", required=True, help="DICOM folder that the paths of --files are relative to")
     parser.add_argument("--seg", required=True, help="DICOM SEG file to write")
@@ -49,6 +51,6 @@ def run(args) -> int:
     options = ExportOptions(seg_type=args.seg_type, keep_patient_attributes=args.keep_patient_attributes,
                             backend=args.backend, min_poi_change_pp=args.min_poi_change_pp,
                             min_volume_change_pct=args.min_lesion_volume_change_pct)
-    export_case(args.metrics, paths, args.seg, args.sr, previous_metrics=args.previous, lobes_path=lobes,
+    export_case(args.metrics, args.lungs, args.lesions, paths, args.seg, args.sr, previous_metrics=args.previous, lobes_path=lobes,
                 options=options)
     return 0

@@ -41,10 +41,11 @@ def pair_scan_files(metrics_paths, images, lungs, lesions) -> list[ScanFiles]:
 
 
 def read_measured_masks(record: dict, source, grid: sitk.Image, grid_path, lungs_path, lesions_path,
-                        ) -> tuple[sitk.Image, sitk.Image]:
+                        grid_name: str = "its CT image") -> tuple[sitk.Image, sitk.Image]:
     """(lung, lesion) label maps of the scan that the metrics ``record`` (from the file ``source``) measured.
 
-    ``grid``: the scan's grid (its CT, or an empty image of its grid), read from ``grid_path``. The files
+    ``grid``: the scan's grid (its CT, or an empty image of its grid), read from ``grid_path`` (in errors
+    ``grid_name``). The files
     must be those the record measured, else :class:`InputError` names the file: the grid has the size
     (x, y, z voxels) of the record's acquisition facts (when they give one), the masks lie on it and
     hold the record's lung and lesion volumes (mL; lesions counted within the lung).
@@ -53,7 +54,8 @@ def read_measured_masks(record: dict, source, grid: sitk.Image, grid_path, lungs
     if expected and list(grid.GetSize()) != list(expected):
         raise InputError(grid_path, f"{'x'.join(map(str, grid.GetSize()))} voxels, but metrics file {source} "
                                     f"measured a scan of {'x'.join(map(str, expected))}: not a file of that scan")
-    lungs, lesions = read_mask(lungs_path, grid, "lung mask"), read_mask(lesions_path, grid, "lesion mask")
+    lungs, lesions = (read_mask(path, grid, f"{what} mask", grid_name) for path, what in
+                      ((lungs_path, "lung"), (lesions_path, "lesion")))
     in_lung = sitk.GetArrayViewFromImage(lungs) > 0
     found = {"lung_ml": (lungs_path, "lung", in_lung),
              "lesion_ml": (lesions_path, "lesion", in_lung & (sitk.GetArrayViewFromImage(lesions) > 0))}
