@@ -210,7 +210,8 @@ def main() -> int:
         if args.scans > 1:
             track = {name: ["track", "--patient-id", cases[0]["patient_id"], "--out-dir", str(f / "tracking"),
                             *[str(f / f"{c['timepoint']}.metrics.json") for c in cases],
-                            *(word for flag, suffix in (("--images", ""), ("--lungs", "_lungs"), ("--lesions", "_lesions"))
+                            *(word for flag, suffix in (("--images", ""), ("--lungs", "_lungs"),
+                                                        ("--lesions", "_lesions"))
                               for word in (flag, *[str(f / f"{c['timepoint']}{suffix}.nii.gz") for c in cases]))]
                      for name, f in folders.items() if f}
             run_case(label, [("track", track["now"])], [("track", track["base"])] if base_tree else None,

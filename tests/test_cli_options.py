@@ -34,7 +34,8 @@ REQUIRED = {
     "report": ["m.json", *SCAN_FILES, "--patient-id", "P1", "--out", "P1.html"],
     "overview": ["cohort.csv", "--out", "index.html"],
     "evaluate": ["m.json", *SCAN_FILES, "--out-dir", "evaluation"],
-    "export-dicom": ["m.json", "--lungs", "l.nii.gz", "--lesions", "s.nii.gz", "--files", "files.tsv", "--root", "dicom", "--seg", "s.dcm", "--sr", "s.sr.dcm"],
+    "export-dicom": ["m.json", "--lungs", "l.nii.gz", "--lesions", "s.nii.gz", "--files", "files.tsv",
+                     "--root", "dicom", "--seg", "s.dcm", "--sr", "s.sr.dcm"],
 }
 # keys that are no flag of the config's helper, and where the workflow uses them instead
 GIVEN_OTHERWISE = {

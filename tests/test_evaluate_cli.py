@@ -85,7 +85,8 @@ def write_cohort(root):
 def scan_words(metrics) -> list[str]:
     """The metrics files of :func:`write_cohort` and their ``--images``, ``--lungs``, ``--lesions`` lists."""
     lists = {flag: [m.replace(".json", suffix) for m in metrics]
-             for flag, suffix in (("--images", ".nii.gz"), ("--lungs", "_lungs.nii.gz"), ("--lesions", "_lesions.nii.gz"))}
+             for flag, suffix in (("--images", ".nii.gz"), ("--lungs", "_lungs.nii.gz"),
+                                  ("--lesions", "_lesions.nii.gz"))}
     return [*metrics, *(word for flag, files in lists.items() for word in (flag, *files))]
 
 
@@ -186,7 +187,8 @@ def test_labels_without_references_give_detection_only(cohort, tmp_path):
     labels = tmp_path / "labels.csv"
     labels.write_text("patient_id,study_date,label\nP1,2020-01-01,0\nP1,2020-01-10,1\nP2,2020-01-01,0\nP2,2020-01-10,1\n")
     out = tmp_path / "eval"
-    assert main(["evaluate", *scan_words(metrics), "--labels", str(labels), "--out-dir", str(out), "--bootstrap", "100"]) == 0
+    assert main(["evaluate", *scan_words(metrics), "--labels", str(labels), "--out-dir", str(out),
+                 "--bootstrap", "100"]) == 0
     assert pd.read_csv(out / "cases.csv").empty
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["section"]) == {"detection"}

@@ -192,7 +192,8 @@ def test_lobes_become_segments_and_measurements(case, tmp_path):
     for label in LOBES:
         np.testing.assert_array_equal(pixels[..., 3 + label] > 0, lobe_array == label)
     values, segments, _ = _sr_values(str(sr_path))
-    canonical = [sitk.GetArrayFromImage(to_canonical(i)) for i in (lobe_image, sitk.ReadImage(_mask_files(metrics_path)["lesions"]))]
+    lesions = sitk.ReadImage(_mask_files(metrics_path)["lesions"])
+    canonical = [sitk.GetArrayFromImage(to_canonical(i)) for i in (lobe_image, lesions)]
     rows = lobe_measures(*canonical, np.prod(lungs.GetSpacing()) / 1000.0)
     expected = {(r["region"], r["metric"]): r["value"] for r in rows}
     labels = {"right_upper_lobe": "Right upper lobe", "right_middle_lobe": "Right middle lobe",

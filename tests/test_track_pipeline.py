@@ -105,7 +105,8 @@ def scan_files_of(metrics, patient_id="P001") -> list[ScanFiles]:
 def scan_arguments(metrics, patient_id="P001") -> list[str]:
     """The metrics files and the ``--images``, ``--lungs``, ``--lesions`` lists of `lungtrack track` and `report`."""
     files = scan_files_of(metrics, patient_id)
-    return [*map(str, metrics), *(word for flag, key in (("--images", "image"), ("--lungs", "lungs"), ("--lesions", "lesions"))
+    flags = {"--images": "image", "--lungs": "lungs", "--lesions": "lesions"}
+    return [*map(str, metrics), *(word for flag, key in flags.items()
                                   for word in (flag, *(str(getattr(f, key)) for f in files)))]
 
 
@@ -184,7 +185,7 @@ def test_report_draws_the_slices_at_the_tracked_positions(tracked):
     pngs = draw_slices(result["slices"], tracked[0] / "tracking", scans)
     assert sorted(pngs) == sorted((s["level"], s["study_date"]) for s in result["slices"])
     assert all(png[:4] == b"\x89PNG" for png in pngs.values())
-    with pytest.raises(InputError, match=r"slices of timepoints without their metrics file, CT and masks given: \['20200409'\]"):
+    with pytest.raises(InputError, match=r"without their metrics file, CT and masks given: \['20200409'\]"):
         draw_slices(result["slices"], tracked[0] / "tracking", {"20200401": scans["20200401"]})
 
 
@@ -244,14 +245,16 @@ def test_cli_track_names_a_missing_or_mismatched_file(tmp_path, capsys):
     # a CT of another size than the one measured
     other = tmp_path / "other.nii.gz"
     write_image(sitk.Image(32, 32, 8, sitk.sitkInt16), other)
-    line = _track_error(capsys, tmp_path, [w if w != str(scan_files_of(metrics)[0].image) else str(other) for w in words])
+    first_ct = str(scan_files_of(metrics)[0].image)
+    line = _track_error(capsys, tmp_path, [str(other) if w == first_ct else w for w in words])
     assert line.endswith(f"{other}: 32x32x8 voxels, but metrics file {metrics[0]} measured a scan of 64x48x40: "
                          "not a file of that scan")
 
 
 def test_a_moved_results_folder_still_tracks_and_reports(tmp_path, capsys):
     """The paths inside the metrics files point nowhere after a move; the files given are used."""
-    metrics = write_patient(tmp_path / "before", [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)])
+    scans = [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)]
+    metrics = write_patient(tmp_path / "before", scans)
     (tmp_path / "before").rename(tmp_path / "after")
     moved = [tmp_path / "after" / "metrics" / m.name for m in metrics]
     assert not any(Path(json.loads(m.read_text())["paths"]["image"]).exists() for m in moved)

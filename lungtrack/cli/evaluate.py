@@ -21,7 +21,8 @@ def run(args) -> int:
     from lungtrack.evaluate.cohort import evaluate_cohort
 
     evaluate_cohort(
-        args.metrics, scan_files(args), args.out_dir, reference_dir=args.reference_dir, labels_path=args.labels, score=args.score,
+        args.metrics, scan_files(args), args.out_dir, reference_dir=args.reference_dir, labels_path=args.labels,
+        score=args.score,
         threshold=args.threshold, tolerances_mm=tuple(args.tolerances_mm), n_boot=args.bootstrap, seed=args.seed,
     )
     return 0

@@ -51,6 +51,7 @@ def run(args) -> int:
     options = ExportOptions(seg_type=args.seg_type, keep_patient_attributes=args.keep_patient_attributes,
                             backend=args.backend, min_poi_change_pp=args.min_poi_change_pp,
                             min_volume_change_pct=args.min_lesion_volume_change_pct)
-    export_case(args.metrics, args.lungs, args.lesions, paths, args.seg, args.sr, previous_metrics=args.previous, lobes_path=lobes,
+    export_case(args.metrics, args.lungs, args.lesions, paths, args.seg, args.sr, previous_metrics=args.previous,
+                lobes_path=lobes,
                 options=options)
     return 0

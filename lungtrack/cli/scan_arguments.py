@@ -13,7 +13,7 @@ def add_scan_arguments(parser, required: bool = True, use: str = "") -> None:
 
 
 def scan_files(args) -> list:
-    """The :class:`~lungtrack.io.scan_files.ScanFiles` of each of ``args.metrics``, from the three lists ([] if none given)."""
+    """The :class:`~lungtrack.io.scan_files.ScanFiles` of each of ``args.metrics`` ([] when no list is given)."""
     if not (args.images or args.lungs or args.lesions):
         return []
     return pair_scan_files(args.metrics, args.images, args.lungs, args.lesions)

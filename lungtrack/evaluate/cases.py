@@ -94,7 +94,7 @@ def evaluate_case(metrics_path, files: ScanFiles, reference_dir, tolerances_mm=(
 
 def evaluate_cases(metrics_paths, scan_files: list[ScanFiles], reference_dir,
                    tolerances_mm=(1.0, 2.0)) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(cases, scans) tables over all metrics JSONs and their files (in the same order), with a progress bar on stderr."""
+    """(cases, scans) tables over all metrics JSONs and their files (same order), with a progress bar on stderr."""
     scans, rows = [], []
     cases = list(zip(metrics_paths, scan_files, strict=True))
     for path, files in tqdm(cases, desc="evaluate", unit="case", leave=False):

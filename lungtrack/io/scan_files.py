@@ -45,10 +45,9 @@ def read_measured_masks(record: dict, source, grid: sitk.Image, grid_path, lungs
     """(lung, lesion) label maps of the scan that the metrics ``record`` (from the file ``source``) measured.
 
     ``grid``: the scan's grid (its CT, or an empty image of its grid), read from ``grid_path`` (in errors
-    ``grid_name``). The files
-    must be those the record measured, else :class:`InputError` names the file: the grid has the size
-    (x, y, z voxels) of the record's acquisition facts (when they give one), the masks lie on it and
-    hold the record's lung and lesion volumes (mL; lesions counted within the lung).
+    ``grid_name``). The files must be those the record measured, else :class:`InputError` names the
+    file: the grid has the size (x, y, z voxels) of the record's acquisition facts (when they give one),
+    the masks lie on it and hold the record's lung and lesion volumes (mL; lesions counted within the lung).
     """
     expected = (record.get("acquisition") or {}).get("size")
     if expected and list(grid.GetSize()) != list(expected):

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from lungtrack import __version__
+from lungtrack.io.scan_files import ScanFiles
 from lungtrack.measure.change import change_calls, interval_records
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.measure.patient import patient_table, read_patient
-from lungtrack.io.scan_files import ScanFiles
 from lungtrack.labels import LOBES
 from lungtrack.report import data, figures, render, slices
 from lungtrack.settings import default
@@ -85,9 +85,9 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None, scan_file
     ``tracking.json`` of ``lungtrack track`` (its transforms are read relative to it), or None for a
     report without the lesion, zone and slice sections; ``scan_files``: the CT and masks of each
     metrics file, in the order of ``metrics_paths`` (:func:`lungtrack.io.scan_files.pair_scan_files`),
-    from which the slices are drawn (needed with tracking results that have slices); ``failures``: status records of the
-    patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`), shown as warnings,
-    as are the metrics records whose status is failed and the QC warnings of the analysed scans.
+    from which the slices are drawn (needed with tracking results that have slices); ``failures``:
+    status records of the patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`),
+    shown as warnings, as are the metrics records whose status is failed and the QC warnings of the analysed scans.
     Failed scans are left out of every table, figure and change call.
     """
     metrics_paths = [Path(p) for p in metrics_paths]
@@ -104,7 +104,8 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None, scan_file
     if tracking_path is not None:
         tracking_data = data.load_tracking(tracking_path)
         if tracking_data.get("slices"):
-            scans = {r["timepoint"]: (r, path, files) for r, path, files in zip(every, metrics_paths, scan_files, strict=bool(scan_files))}
+            given = zip(every, metrics_paths, scan_files, strict=bool(scan_files))
+            scans = {record["timepoint"]: (record, path, files) for record, path, files in given}
             tracking = _tracking_context(tracking_data, Path(tracking_path).parent, scans)
         warnings += tracking_data.get("warnings", [])
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")

@@ -60,7 +60,8 @@ def slice_png(ct: np.ndarray, lungs: np.ndarray, lesions: np.ndarray, spacing_yx
     return buffer.getvalue()
 
 
-def draw_slices(positions: list[dict], tracking_dir, scans: dict[str, tuple[dict, Path, ScanFiles]]) -> dict[tuple[str, str], bytes]:
+def draw_slices(positions: list[dict], tracking_dir,
+                scans: dict[str, tuple[dict, Path, ScanFiles]]) -> dict[tuple[str, str], bytes]:
     """PNG of every slice position of ``tracking.json`` (``slices``), keyed by (level, study_date).
 
     ``scans``: timepoint -> (metrics record, its file, the scan's CT and mask files). Each scan is
