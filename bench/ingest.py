@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ingest.py [--slices 300] [--files 10000] [--workdir DIR]
 
-1. Writes a 512x512xN CT series (pydicom, lungtrack.ingest.writer) and converts it to .nii.gz with
+1. Writes a 512x512xN CT series (pydicom, lungtrack.phantom.dicom_writer) and converts it to .nii.gz with
    `lungtrack convert` and with `dcm2niix -z y`; prints slices/s of both and the ratio (target:
    lungtrack at most 2x slower than dcm2niix).
 2. Writes a tree of small DICOM files (64x64, 100 per series) and runs the inventory on it; prints
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.phantom.dicom_writer import axial_positions, write_series
 
 BIN = Path(sys.executable).parent
 

@@ -209,7 +209,10 @@ def main() -> int:
         floors[label] = io_floor(folders["now"] / f"{cases[0]['timepoint']}.nii.gz", work)
         if args.scans > 1:
             track = {name: ["track", "--patient-id", cases[0]["patient_id"], "--out-dir", str(f / "tracking"),
-                            *[str(f / f"{c['timepoint']}.metrics.json") for c in cases]]
+                            *[str(f / f"{c['timepoint']}.metrics.json") for c in cases],
+                            *(word for flag, suffix in (("--images", ""), ("--lungs", "_lungs"),
+                                                        ("--lesions", "_lesions"))
+                              for word in (flag, *[str(f / f"{c['timepoint']}{suffix}.nii.gz") for c in cases]))]
                      for name, f in folders.items() if f}
             run_case(label, [("track", track["now"])], [("track", track["base"])] if base_tree else None,
                      base_tree, rows, "", folders["now"], None)

@@ -1,6 +1,6 @@
 """Bad input at ingest: every study ends as a case, ok with trustworthy numbers or failed with a one-line reason.
 
-Small generated DICOM series (lungtrack.ingest.writer) and NIfTI volumes, corrupted with pydicom or
+Small generated DICOM series (lungtrack.phantom.dicom_writer) and NIfTI volumes, corrupted with pydicom or
 by hand; each test asserts the failed status and its reason and that the good cases stay ok.
 """
 
@@ -22,7 +22,7 @@ from lungtrack.ingest import headers as headers_module
 from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.privacy import file_key, patient_key
 from lungtrack.ingest.status import read_status
-from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.phantom.dicom_writer import axial_positions, write_series
 from lungtrack.settings import SCHEMA_PATH
 
 N = 12  # slices of every test series (default ingest.min_slices is 10)

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from test_evaluate_cli import run_evaluate, write_cohort
 from test_report import write_metrics
-from test_track_pipeline import BASELINE, FOLLOW_UP, SHIFT, write_patient
+from test_track_pipeline import BASELINE, FOLLOW_UP, SHIFT, scan_files_of, write_patient
 
 from lungtrack.measure.cohort import cohort_table, load_metrics
 from lungtrack.report.overview import overview_report
@@ -88,11 +88,11 @@ def test_patient_report_in_chromium(browser, tmp_path):
 
 def test_tracked_patient_and_overview_in_chromium(browser, tmp_path):
     metrics = write_patient(tmp_path, [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)])
-    track_patient(metrics, "P001", tmp_path / "tracking")
+    track_patient(metrics, scan_files_of(metrics), "P001", tmp_path / "tracking")
     reports = tmp_path / "reports"
     reports.mkdir()
     page = reports / "P001.html"
-    page.write_text(patient_report(metrics, "P001", tmp_path / "tracking" / "tracking.json"))
+    page.write_text(patient_report(metrics, "P001", tmp_path / "tracking" / "tracking.json", scan_files_of(metrics)))
     charts, images, errors, requests = open_report(browser, page)
     assert {c["id"] for c in charts} == {"poi-trend", "lesion-volumes", "zone-heatmap"}
     for chart in charts:

@@ -11,7 +11,7 @@ from lungtrack.cli import main
 from lungtrack.errors import InputError
 from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import failures_table, read_status, reason_text, write_status
-from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.phantom.dicom_writer import axial_positions, write_series
 from lungtrack.measure.cohort import cohort_table
 from lungtrack.report.overview import overview_report
 

@@ -20,6 +20,8 @@ from lungtrack.cli import COMMANDS, build_parser
 from lungtrack.track.ct_registration import METHODS
 from lungtrack.workflow_options import command_options, option_words
 
+#: the CT and masks of the one metrics file m.json
+SCAN_FILES = ["--images", "ct.nii.gz", "--lungs", "l.nii.gz", "--lesions", "s.nii.gz"]
 # the words each subcommand needs besides the config's flags (positionals and required options)
 REQUIRED = {
     "phantom": ["demo"],
@@ -28,11 +30,12 @@ REQUIRED = {
     "segment": ["ct.nii.gz", "--model", "model"],
     "train": ["model"],
     "cohort": ["m.json", "--out", "cohort.csv"],
-    "track": ["m.json", "--patient-id", "P1", "--out-dir", "tracking"],
-    "report": ["m.json", "--patient-id", "P1", "--out", "P1.html"],
+    "track": ["m.json", *SCAN_FILES, "--patient-id", "P1", "--out-dir", "tracking"],
+    "report": ["m.json", *SCAN_FILES, "--patient-id", "P1", "--out", "P1.html"],
     "overview": ["cohort.csv", "--out", "index.html"],
-    "evaluate": ["m.json", "--out-dir", "evaluation"],
-    "export-dicom": ["m.json", "--files", "files.tsv", "--root", "dicom", "--seg", "s.dcm", "--sr", "s.sr.dcm"],
+    "evaluate": ["m.json", *SCAN_FILES, "--out-dir", "evaluation"],
+    "export-dicom": ["m.json", "--lungs", "l.nii.gz", "--lesions", "s.nii.gz", "--files", "files.tsv",
+                     "--root", "dicom", "--seg", "s.dcm", "--sr", "s.sr.dcm"],
 }
 # keys that are no flag of the config's helper, and where the workflow uses them instead
 GIVEN_OTHERWISE = {

@@ -10,7 +10,7 @@ from lungtrack.cli import main
 from lungtrack.errors import InputError
 from lungtrack.ingest.convert import Policy, convert
 from lungtrack.ingest.privacy import file_key
-from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.phantom.dicom_writer import axial_positions, write_series
 
 SPACING_XY = (0.8, 0.6)  # DICOM PixelSpacing: between rows (y), between columns (x), mm
 

@@ -72,7 +72,7 @@ def write_cohort(root):
                 else:
                     write(array, ref / f"{name}.nii.gz")
             lung_ml = np.count_nonzero(pred_lungs) * np.prod(SPACING) / 1000
-            lesion_ml = np.count_nonzero(pred_lesions) * np.prod(SPACING) / 1000
+            lesion_ml = np.count_nonzero((pred_lesions > 0) & (pred_lungs > 0)) * np.prod(SPACING) / 1000
             record = {"patient_id": patient, "study_date": f"{date[:4]}-{date[4:6]}-{date[6:]}", "timepoint": date,
                       "lung_ml": lung_ml, "lesion_ml": lesion_ml, "poi": 100 * lesion_ml / lung_ml,
                       "paths": {k: str(v) for k, v in paths.items()}}
@@ -82,6 +82,14 @@ def write_cohort(root):
     return root, metrics
 
 
+def scan_words(metrics) -> list[str]:
+    """The metrics files of :func:`write_cohort` and their ``--images``, ``--lungs``, ``--lesions`` lists."""
+    lists = {flag: [m.replace(".json", suffix) for m in metrics]
+             for flag, suffix in (("--images", ".nii.gz"), ("--lungs", "_lungs.nii.gz"),
+                                  ("--lesions", "_lesions.nii.gz"))}
+    return [*metrics, *(word for flag, files in lists.items() for word in (flag, *files))]
+
+
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     return write_cohort(tmp_path_factory.mktemp("cohort"))
@@ -89,7 +97,7 @@ def cohort(tmp_path_factory):
 
 def run_evaluate(cohort, out, *extra):
     root, metrics = cohort
-    return main(["evaluate", *metrics, "--reference-dir", str(root / "reference"), "--out-dir", str(out),
+    return main(["evaluate", *scan_words(metrics), "--reference-dir", str(root / "reference"), "--out-dir", str(out),
                  "--bootstrap", "200", *extra])
 
 
@@ -153,7 +161,7 @@ def test_one_class_only_skips_detection(cohort, tmp_path, caplog):
 def test_bad_inputs_exit_2_with_one_line_and_no_outputs(cohort, tmp_path, capsys):
     root, metrics = cohort
     out = tmp_path / "eval"
-    assert main(["evaluate", str(tmp_path / "missing.json"), "--out-dir", str(out)]) == 2
+    assert main(["evaluate", *scan_words([str(tmp_path / "missing.json")]), "--out-dir", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress bar
     assert err == f"lungtrack evaluate: error: {tmp_path / 'missing.json'}: file does not exist"
     labels = tmp_path / "labels.csv"
@@ -161,14 +169,16 @@ def test_bad_inputs_exit_2_with_one_line_and_no_outputs(cohort, tmp_path, capsys
     assert run_evaluate(cohort, out, "--labels", str(labels)) == 2
     assert "label must be 1 (pneumonia present) or 0 (absent)" in capsys.readouterr().err
     # a prediction that is not on its image's grid
-    record = json.loads(open(metrics[1]).read())
     moved = tmp_path / "moved.nii.gz"
     write(np.zeros(SHAPE, np.uint8), moved, origin=(5.0, 0.0, 0.0))
-    record["paths"]["lungs"] = str(moved)
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(record))
-    assert main(["evaluate", str(bad), "--reference-dir", str(root / "reference"), "--out-dir", str(out)]) == 2
-    assert "mask is not on the grid of its CT image" in capsys.readouterr().err
+    words = [str(moved) if w == metrics[1].replace(".json", "_lungs.nii.gz") else w for w in scan_words(metrics)]
+    assert main(["evaluate", *words, "--reference-dir", str(root / "reference"), "--out-dir", str(out)]) == 2
+    assert f"{moved}: lung mask is not on the grid of its CT image" in capsys.readouterr().err
+    # the lesion masks of two cases swapped: the first one given is not the one its metrics file measured
+    lesions = [m.replace(".json", "_lesions.nii.gz") for m in metrics[:2]]
+    words = [{lesions[0]: lesions[1], lesions[1]: lesions[0]}.get(w, w) for w in scan_words(metrics)]
+    assert main(["evaluate", *words, "--reference-dir", str(root / "reference"), "--out-dir", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("mL: not the lesion mask of that scan")
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -177,7 +187,8 @@ def test_labels_without_references_give_detection_only(cohort, tmp_path):
     labels = tmp_path / "labels.csv"
     labels.write_text("patient_id,study_date,label\nP1,2020-01-01,0\nP1,2020-01-10,1\nP2,2020-01-01,0\nP2,2020-01-10,1\n")
     out = tmp_path / "eval"
-    assert main(["evaluate", *metrics, "--labels", str(labels), "--out-dir", str(out), "--bootstrap", "100"]) == 0
+    assert main(["evaluate", *scan_words(metrics), "--labels", str(labels), "--out-dir", str(out),
+                 "--bootstrap", "100"]) == 0
     assert pd.read_csv(out / "cases.csv").empty
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["section"]) == {"detection"}

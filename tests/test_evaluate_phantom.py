@@ -8,6 +8,7 @@ import pytest
 import SimpleITK as sitk
 
 from lungtrack.evaluate.cohort import evaluate_cohort
+from lungtrack.io.scan_files import ScanFiles
 from lungtrack.io.images import write_image
 from lungtrack.measure.metrics import measure_case
 from lungtrack.phantom import make_case
@@ -24,7 +25,7 @@ def dice(a, b):
 def phantom_run(tmp_path_factory):
     """Two timepoints of one phantom patient: segmented, measured and evaluated against the truth."""
     root = tmp_path_factory.mktemp("phantom")
-    metrics, cases = [], []
+    metrics, files, cases = [], [], []
     for timepoint in (0, 1):
         case = make_case(11, timepoint=timepoint, n_timepoints=2, **SMALL)
         date = f"2020010{timepoint + 1}"
@@ -48,8 +49,9 @@ def phantom_run(tmp_path_factory):
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(record))
         metrics.append(str(out))
+        files.append(ScanFiles(paths["image"], paths["lungs"], paths["lesions"]))
         cases.append((date, case, sitk.GetArrayFromImage(lungs), sitk.GetArrayFromImage(lesions), record))
-    evaluate_cohort(metrics, root / "evaluation", reference_dir=root / "truth", n_boot=100)
+    evaluate_cohort(metrics, files, root / "evaluation", reference_dir=root / "truth", n_boot=100)
     table = pd.read_csv(root / "evaluation" / "cases.csv", dtype={"timepoint": str})
     return table.set_index(["timepoint", "label"]), cases
 

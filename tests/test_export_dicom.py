@@ -16,7 +16,8 @@ from lungtrack.cli import main
 from lungtrack.errors import InputError
 from lungtrack.export.case import export_case
 from lungtrack.ingest.inventory import series_files
-from lungtrack.measure.regions import LOBES, lobe_measures, zone_measures
+from lungtrack.labels import LOBES
+from lungtrack.measure.regions import lobe_measures, zone_measures
 from lungtrack.segment.orientation import to_canonical
 
 MEDIUM = ["--matrix", "96", "--pixel-mm", "3.6", "--slice-mm", "5"]
@@ -55,7 +56,7 @@ def case(tmp_path_factory):
     for index, path in enumerate(metrics):
         previous = ["--previous", metrics[index - 1]] if index else []
         seg, sr = str(r / f"seg{index}.dcm"), str(r / f"sr{index}.dcm")
-        assert main(["export-dicom", path, "--files", str(r / "files.tsv"), "--root", str(dicom),
+        assert main(["export-dicom", *_mask_words(path), "--files", str(r / "files.tsv"), "--root", str(dicom),
                      "--seg", seg, "--sr", sr, *previous]) == 0
         out[index] = (seg, sr)
     return {"dicom": dicom, "r": r, "cases": cases, "metrics": metrics, "out": out}
@@ -70,9 +71,19 @@ def _sources(case, index):
     return sorted(headers, key=lambda h: np.asarray(h.ImagePositionPatient, float) @ normal)
 
 
+def _mask_files(metrics_path) -> dict[str, str]:
+    """The lung and lesion mask files of a metrics file of the ``case`` fixture."""
+    return {key: metrics_path.replace("_metrics.json", f"_{key}.nii.gz") for key in ("lungs", "lesions")}
+
+
+def _mask_words(metrics_path) -> list[str]:
+    """The metrics file and its --lungs and --lesions of `lungtrack export-dicom`."""
+    files = _mask_files(metrics_path)
+    return [metrics_path, "--lungs", files["lungs"], "--lesions", files["lesions"]]
+
+
 def _masks(metrics_path):
-    paths = json.loads(open(metrics_path).read())["paths"]
-    return {key: sitk.GetArrayFromImage(sitk.ReadImage(paths[key])) for key in ("lungs", "lesions")}
+    return {key: sitk.GetArrayFromImage(sitk.ReadImage(path)) for key, path in _mask_files(metrics_path).items()}
 
 
 def _segments(seg_path, sources) -> np.ndarray:
@@ -89,7 +100,7 @@ def test_seg_gives_the_masks_back_voxel_for_voxel(case, tmp_path, seg_type):
     seg_path = case["out"][index][0]
     if seg_type == "fractional":
         seg_path = str(tmp_path / "fractional.dcm")
-        assert main(["export-dicom", case["metrics"][index], "--files", str(case["r"] / "files.tsv"),
+        assert main(["export-dicom", *_mask_words(case["metrics"][index]), "--files", str(case["r"] / "files.tsv"),
                      "--root", str(case["dicom"]), "--seg", seg_path, "--sr", str(tmp_path / "sr.dcm"),
                      "--seg-type", "fractional"]) == 0
     sources = _sources(case, index)
@@ -144,7 +155,7 @@ def test_sr_gives_every_metric_back(case):
         for key, where in METRIC_KEYS.items():
             assert values[where] == [pytest.approx(metrics[key], rel=1e-12)], key
         assert segments == {"Right lung": 1, "Left lung": 2, "Ground-glass opacity": 3, "Consolidation": 4}
-        masks = {k: sitk.ReadImage(json.loads(open(metrics_path).read())["paths"][k]) for k in ("lungs", "lesions")}
+        masks = {k: sitk.ReadImage(path) for k, path in _mask_files(metrics_path).items()}
         canonical = [sitk.GetArrayFromImage(to_canonical(masks[k])) for k in ("lungs", "lesions")]
         voxel_ml = np.prod(masks["lungs"].GetSpacing()) / 1000.0
         severity = next(r["value"] for r in zone_measures(*canonical, voxel_ml) if r["metric"] == "severity_total")
@@ -162,8 +173,7 @@ def test_sr_gives_every_metric_back(case):
 def test_lobes_become_segments_and_measurements(case, tmp_path):
     index = 0
     metrics_path = case["metrics"][index]
-    metrics = json.loads(open(metrics_path).read())
-    lungs = sitk.ReadImage(metrics["paths"]["lungs"])
+    lungs = sitk.ReadImage(_mask_files(metrics_path)["lungs"])
     array = sitk.GetArrayFromImage(lungs)
     z = np.arange(array.shape[0])[:, None, None]
     lobe_array = np.select([(array == 1) & (z < 20), array == 1, (array == 2) & (z < 25), array == 2],
@@ -175,13 +185,15 @@ def test_lobes_become_segments_and_measurements(case, tmp_path):
     sitk.WriteImage(lobe_image, str(lobes_path))
     seg_path, sr_path = tmp_path / "seg.dcm", tmp_path / "sr.dcm"
     sources = series_files(case["r"] / "files.tsv", case["dicom"], case["cases"]["series_uid"][index])
-    assert export_case(metrics_path, sources, seg_path, sr_path, lobes_path=lobes_path)
+    assert export_case(metrics_path, *_mask_files(metrics_path).values(), sources, seg_path, sr_path,
+                       lobes_path=lobes_path)
     pixels = _segments(str(seg_path), _sources(case, index))
     assert pixels.shape[-1] == 9
     for label in LOBES:
         np.testing.assert_array_equal(pixels[..., 3 + label] > 0, lobe_array == label)
     values, segments, _ = _sr_values(str(sr_path))
-    canonical = [sitk.GetArrayFromImage(to_canonical(i)) for i in (lobe_image, sitk.ReadImage(metrics["paths"]["lesions"]))]
+    lesions = sitk.ReadImage(_mask_files(metrics_path)["lesions"])
+    canonical = [sitk.GetArrayFromImage(to_canonical(i)) for i in (lobe_image, lesions)]
     rows = lobe_measures(*canonical, np.prod(lungs.GetSpacing()) / 1000.0)
     expected = {(r["region"], r["metric"]): r["value"] for r in rows}
     labels = {"right_upper_lobe": "Right upper lobe", "right_middle_lobe": "Right middle lobe",
@@ -209,7 +221,7 @@ def test_patient_attributes_only_when_asked(case, tmp_path):
         for secret in secrets:
             assert secret.encode() not in data, f"{path} carries {secret!r}"
     seg, sr = tmp_path / "seg.dcm", tmp_path / "sr.dcm"
-    assert main(["export-dicom", case["metrics"][1], "--files", str(case["r"] / "files.tsv"), "--root",
+    assert main(["export-dicom", *_mask_words(case["metrics"][1]), "--files", str(case["r"] / "files.tsv"), "--root",
                  str(case["dicom"]), "--seg", str(seg), "--sr", str(sr), "--keep-patient-attributes"]) == 0
     for path in (seg, sr):
         ds = pydicom.dcmread(path)
@@ -220,7 +232,7 @@ def test_patient_attributes_only_when_asked(case, tmp_path):
 @pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dciodvfy (Debian package dicom3tools) not installed")
 def test_seg_and_sr_pass_dciodvfy(case, tmp_path):
     fractional = tmp_path / "fractional.dcm"
-    assert main(["export-dicom", case["metrics"][1], "--files", str(case["r"] / "files.tsv"), "--root",
+    assert main(["export-dicom", *_mask_words(case["metrics"][1]), "--files", str(case["r"] / "files.tsv"), "--root",
                  str(case["dicom"]), "--seg", str(fractional), "--sr", str(tmp_path / "sr.dcm"),
                  "--seg-type", "fractional"]) == 0
     for path in [*case["out"][1], fractional]:
@@ -237,7 +249,8 @@ def test_nifti_input_is_skipped_with_a_log_line(case, tmp_path, caplog):
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps(metrics))
     with caplog.at_level("INFO", logger="lungtrack.export"):
-        assert export_case(path, [], tmp_path / "seg.dcm", tmp_path / "sr.dcm") is False
+        assert export_case(path, *_mask_files(case["metrics"][0]).values(), [], tmp_path / "seg.dcm",
+                           tmp_path / "sr.dcm") is False
     assert "not DICOM" in caplog.text
     assert not (tmp_path / "seg.dcm").exists()
 
@@ -245,7 +258,22 @@ def test_nifti_input_is_skipped_with_a_log_line(case, tmp_path, caplog):
 def test_source_of_another_series_is_refused(case, tmp_path):
     other = series_files(case["r"] / "files.tsv", case["dicom"], case["cases"]["series_uid"][1])
     with pytest.raises(InputError, match="not \\(only\\) of series"):
-        export_case(case["metrics"][0], other, tmp_path / "seg.dcm", tmp_path / "sr.dcm")
+        export_case(case["metrics"][0], *_mask_files(case["metrics"][0]).values(), other, tmp_path / "seg.dcm",
+                    tmp_path / "sr.dcm")
+    assert not (tmp_path / "seg.dcm").exists()
+
+
+def test_masks_of_another_scan_are_refused(case, tmp_path):
+    """The masks of the follow-up given with the baseline's metrics (the phantom's scans differ in slice count)."""
+    sources = series_files(case["r"] / "files.tsv", case["dicom"], case["cases"]["series_uid"][0])
+    (lungs, lesions), (other_lungs, other_lesions) = (_mask_files(m).values() for m in case["metrics"])
+    sizes = ["x".join(map(str, sitk.ReadImage(path).GetSize())) for path in (lungs, other_lungs)]
+    assert sizes[0] != sizes[1]
+    with pytest.raises(InputError, match=f"{other_lesions}: lesion mask is not on the grid of the lung mask"):
+        export_case(case["metrics"][0], lungs, other_lesions, sources, tmp_path / "seg.dcm", tmp_path / "sr.dcm")
+    with pytest.raises(InputError, match=f"{other_lungs}: {sizes[1]} voxels, but metrics file {case['metrics'][0]} "
+                                         f"measured a scan of {sizes[0]}: not a file of that scan"):
+        export_case(case["metrics"][0], other_lungs, other_lesions, sources, tmp_path / "seg.dcm", tmp_path / "sr.dcm")
     assert not (tmp_path / "seg.dcm").exists()
 
 

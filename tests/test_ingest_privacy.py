@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lungtrack.ingest.privacy import patient_key, pseudonym
-from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.phantom.dicom_writer import axial_positions, write_series
 from lungtrack.io.names import path_safe
 
 SECRETS = {

@@ -8,7 +8,7 @@ from lungtrack.cli import main
 from lungtrack.ingest.headers import scan
 from lungtrack.errors import InputError
 from lungtrack.ingest.inventory import Rules, build, series_files
-from lungtrack.ingest.writer import axial_positions, write_series
+from lungtrack.phantom.dicom_writer import axial_positions, write_series
 
 STUDY_A1 = "1.2.826.0.1.3680043.8.498.101"
 STUDY_A2 = "1.2.826.0.1.3680043.8.498.102"

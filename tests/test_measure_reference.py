@@ -9,9 +9,10 @@ from scipy import ndimage
 
 from lungtrack.errors import InputError
 from lungtrack.evaluate.cases import compare_masks
+from lungtrack.io.images import read_grid
 from lungtrack.measure.comparison import label_masks
+from lungtrack.measure.reference import load_reference, resample_to_grid
 from lungtrack.measure.reference_files import reference_paths
-from lungtrack.measure.reference import load_reference, read_grid, resample_to_grid
 
 MOSMED = "masks/mosmeddata-covid-lesion-masks"
 

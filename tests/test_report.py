@@ -97,3 +97,11 @@ def test_cli_writes_report_and_reports_bad_input(tmp_path, capsys):
     assert main(["report", "--patient-id", "P001", str(broken), "--out", str(tmp_path / "x.html")]) == 2
     assert "lungtrack report: error:" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+    # the CT and mask lists are one file per metrics file: the first metrics file without one is named
+    paths = write_metrics(tmp_path)
+    assert main(["report", "--patient-id", "P001", *map(str, paths), "--images", "ct.nii.gz", "--lungs", "l1", "l2",
+                 "l3", "--lesions", "s1", "s2", "s3", "--out", str(tmp_path / "x.html")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"lungtrack report: error: {paths[1]}: 1 CT images given for 3 metrics files; "
+        "give one per metrics file, in the same order")
+    assert not (tmp_path / "x.html").exists()

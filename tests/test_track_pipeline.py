@@ -1,6 +1,7 @@
 """Tracking one synthetic patient end to end: registration, lesion matches and events, zones, slices."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import SimpleITK as sitk
 from lungtrack.cli import main
 from lungtrack.errors import InputError
 from lungtrack.io.images import write_image
+from lungtrack.io.scan_files import ScanFiles
 from lungtrack.measure.metrics import measure_case
 from lungtrack.report.patient import patient_report
 from lungtrack.report.slices import draw_slices
@@ -72,7 +74,11 @@ def synthetic_scan(lesions: dict, shift=(0, 0, 0)):
 
 
 def write_patient(folder, scans, patient_id="P001"):
-    """Write CT, masks and metrics JSON (via `measure_case`) per (date, lesions, shift); return metrics paths."""
+    """Write CT, masks and metrics JSON (via `measure_case`) per (date, lesions, shift); return metrics paths.
+
+    Layout: ``folder/<patient_id>/<tp>.nii.gz`` (+ ``_lungs``, ``_lesions``, sidecar ``.json``) and
+    ``folder/metrics/<tp>.json`` (:func:`scan_files_of` finds the images of a metrics file).
+    """
     paths = []
     for date, lesions, shift in scans:
         tp = date.replace("-", "")
@@ -81,7 +87,8 @@ def write_patient(folder, scans, patient_id="P001"):
             write_image(image, path)
         sidecar = folder / patient_id / f"{tp}.json"
         sidecar.write_text(json.dumps({"patient_id": patient_id, "study_date": date, "timepoint": tp,
-                                       "slice_thickness_mm": SPACING_MM, "kernel": "B70f", "warnings": []}))
+                                       "slice_thickness_mm": SPACING_MM, "kernel": "B70f", "warnings": [],
+                                       "size": list(SHAPE[::-1])}))
         metrics = folder / "metrics" / f"{tp}.json"
         metrics.parent.mkdir(parents=True, exist_ok=True)
         metrics.write_text(json.dumps(measure_case(*files, sidecar)))
@@ -89,12 +96,27 @@ def write_patient(folder, scans, patient_id="P001"):
     return paths
 
 
+def scan_files_of(metrics, patient_id="P001") -> list[ScanFiles]:
+    """The CT and mask files of each metrics file of :func:`write_patient`, in the same order."""
+    return [ScanFiles(*(m.parent.parent / patient_id / f"{m.stem}{suffix}.nii.gz"
+                        for suffix in ("", "_lungs", "_lesions"))) for m in metrics]
+
+
+def scan_arguments(metrics, patient_id="P001") -> list[str]:
+    """The metrics files and the ``--images``, ``--lungs``, ``--lesions`` lists of `lungtrack track` and `report`."""
+    files = scan_files_of(metrics, patient_id)
+    flags = {"--images": "image", "--lungs": "lungs", "--lesions": "lesions"}
+    return [*map(str, metrics), *(word for flag, key in flags.items()
+                                  for word in (flag, *(str(getattr(f, key)) for f in files)))]
+
+
 @pytest.fixture(scope="module")
 def tracked(tmp_path_factory):
     """A patient whose follow-up moved by SHIFT and whose lesions have one event of each kind."""
     folder = tmp_path_factory.mktemp("patient")
     metrics = write_patient(folder, [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)])
-    result = track_patient(metrics, "P001", folder / "tracking", TrackingOptions(registration="affine"))
+    result = track_patient(metrics, scan_files_of(metrics), "P001", folder / "tracking",
+                           TrackingOptions(registration="affine"))
     return folder, metrics, result
 
 
@@ -134,7 +156,8 @@ def test_lesion_events_are_found(tracked):
 
 def test_identical_scans_are_stable(tmp_path):
     metrics = write_patient(tmp_path, [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-02", BASELINE, (1, 0, -1))])
-    result = track_patient(metrics, "P001", tmp_path / "tracking", TrackingOptions(registration="rigid"))
+    result = track_patient(metrics, scan_files_of(metrics), "P001", tmp_path / "tracking",
+                           TrackingOptions(registration="rigid"))
     follow = [r for r in result["lesions"] if r["study_date"] == "2020-04-02"]
     assert len(follow) == 6 and {r["event"] for r in follow} == {"stable"}
 
@@ -157,12 +180,13 @@ def test_outputs_on_disk(tracked):
 
 def test_report_draws_the_slices_at_the_tracked_positions(tracked):
     _, metrics, result = tracked
-    records = [json.loads(p.read_text()) for p in metrics]
-    pngs = draw_slices(result["slices"], tracked[0] / "tracking", records)
+    scans = {json.loads(p.read_text())["timepoint"]: (json.loads(p.read_text()), p, files)
+             for p, files in zip(metrics, scan_files_of(metrics), strict=True)}
+    pngs = draw_slices(result["slices"], tracked[0] / "tracking", scans)
     assert sorted(pngs) == sorted((s["level"], s["study_date"]) for s in result["slices"])
     assert all(png[:4] == b"\x89PNG" for png in pngs.values())
-    with pytest.raises(InputError, match="slices of timepoints without a metrics file"):
-        draw_slices(result["slices"], tracked[0] / "tracking", records[:1])
+    with pytest.raises(InputError, match=r"without their metrics file, CT and masks given: \['20200409'\]"):
+        draw_slices(result["slices"], tracked[0] / "tracking", {"20200401": scans["20200401"]})
 
 
 def test_lobe_scores_when_lobe_labels_exist(tmp_path):
@@ -175,29 +199,85 @@ def test_lobe_scores_when_lobe_labels_exist(tmp_path):
     image = sitk.GetImageFromArray(lobes)
     image.CopyInformation(synthetic_scan(BASELINE)[0])
     write_image(image, tmp_path / "lobes" / "P001" / "20200401_lobes.nii.gz")  # baseline only
-    result = track_patient(metrics, "P001", tmp_path / "tracking", lobes_dir=tmp_path / "lobes")
+    result = track_patient(metrics, scan_files_of(metrics), "P001", tmp_path / "tracking", lobes_dir=tmp_path / "lobes")
     regions = pd.DataFrame(result["regions"])
     total = regions[regions["metric"] == "lobe_severity_total"]
     assert total["study_date"].tolist() == ["2020-04-01"] and 1 <= total["value"].item() <= 25
     assert set(regions["region"]) >= {"right_upper_lobe", "left_lower_lobe"}
     assert any("no lobe labels" in w and "2020-04-09" in w for w in result["warnings"])
-    html = patient_report(metrics, "P001", tmp_path / "tracking" / "tracking.json")
+    html = patient_report(metrics, "P001", tmp_path / "tracking" / "tracking.json", scan_files_of(metrics))
     assert "right upper lobe" in html and "5 lobes (0–25)" in html
 
 
 def test_cli_track(tmp_path):
     metrics = write_patient(tmp_path, [("2020-04-01", BASELINE, (0, 0, 0))])
-    assert main(["track", "--patient-id", "P001", "--out-dir", str(tmp_path / "t"), *map(str, metrics)]) == 0
+    assert main(["track", "--patient-id", "P001", "--out-dir", str(tmp_path / "t"), *scan_arguments(metrics)]) == 0
     assert (tmp_path / "t" / "tracking.json").is_file()
-    broken = tmp_path / "broken.json"
-    broken.write_text(json.dumps({**json.loads(metrics[0].read_text()), "paths": {}}))
-    assert main(["track", "--patient-id", "P001", "--out-dir", str(tmp_path / "u"), str(broken)]) == 2
+
+
+def _track_error(capsys, tmp_path, words) -> str:
+    """The one-line error of `lungtrack track` run with ``words``; no tracking.json is written."""
+    capsys.readouterr()
+    assert main(["track", "--patient-id", "P001", "--out-dir", str(tmp_path / "u"), *words]) == 2
     assert not (tmp_path / "u" / "tracking.json").exists()
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("lungtrack track: error: ")
+    return line
+
+
+def test_cli_track_names_a_missing_or_mismatched_file(tmp_path, capsys):
+    metrics = write_patient(tmp_path, [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)])
+    words = scan_arguments(metrics)
+    lungs = [str(f.lungs) for f in scan_files_of(metrics)]
+    lesions = [str(f.lesions) for f in scan_files_of(metrics)]
+    # one lung mask for two metrics files: the error names the metrics file without one
+    short = words[:words.index("--lungs") + 2] + words[words.index("--lesions"):]
+    assert _track_error(capsys, tmp_path, short).endswith(
+        f"{metrics[1]}: 1 lung masks given for 2 metrics files; give one per metrics file, in the same order")
+    # a lung mask that does not exist
+    missing = [w if w != lungs[1] else str(tmp_path / "gone_lungs.nii.gz") for w in words]
+    assert _track_error(capsys, tmp_path, missing).endswith(f"{tmp_path / 'gone_lungs.nii.gz'}: file does not exist")
+    # the lesion masks in the wrong order: the first one given is not that of the baseline's metrics
+    swapped = [{lesions[0]: lesions[1], lesions[1]: lesions[0]}.get(w, w) for w in words]
+    line = _track_error(capsys, tmp_path, swapped)
+    assert f"{lesions[1]}: holds " in line and f"mL of lesion, but metrics file {metrics[0]} measured" in line
+    assert line.endswith("not the lesion mask of that scan")
+    # a CT of another size than the one measured
+    other = tmp_path / "other.nii.gz"
+    write_image(sitk.Image(32, 32, 8, sitk.sitkInt16), other)
+    first_ct = str(scan_files_of(metrics)[0].image)
+    line = _track_error(capsys, tmp_path, [str(other) if w == first_ct else w for w in words])
+    assert line.endswith(f"{other}: 32x32x8 voxels, but metrics file {metrics[0]} measured a scan of 64x48x40: "
+                         "not a file of that scan")
+
+
+def test_a_moved_results_folder_still_tracks_and_reports(tmp_path, capsys):
+    """The paths inside the metrics files point nowhere after a move; the files given are used."""
+    scans = [("2020-04-01", BASELINE, (0, 0, 0)), ("2020-04-09", FOLLOW_UP, SHIFT)]
+    metrics = write_patient(tmp_path / "before", scans)
+    (tmp_path / "before").rename(tmp_path / "after")
+    moved = [tmp_path / "after" / "metrics" / m.name for m in metrics]
+    assert not any(Path(json.loads(m.read_text())["paths"]["image"]).exists() for m in moved)
+    tracking = tmp_path / "after" / "tracking"
+    assert main(["track", "--patient-id", "P001", "--out-dir", str(tracking), *scan_arguments(moved)]) == 0
+    assert len(json.loads((tracking / "tracking.json").read_text())["slices"]) == 6
+    html = tmp_path / "P001.html"
+    assert main(["report", "--patient-id", "P001", *scan_arguments(moved), "--tracking",
+                 str(tracking / "tracking.json"), "--out", str(html)]) == 0
+    assert html.read_text().count('<figure><img src="data:image/png;base64,') == 6  # 3 levels x 2 scans
+    # the report of tracking results without the scans' files says what it needs
+    capsys.readouterr()
+    assert main(["report", "--patient-id", "P001", *map(str, moved), "--tracking", str(tracking / "tracking.json"),
+                 "--out", str(tmp_path / "x.html")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"lungtrack report: error: {tracking / 'tracking.json'}: slices of timepoints without their metrics file, "
+        "CT and masks given: ['20200401', '20200409']")
 
 
 def test_intensity_registration_keeps_the_lesion_events_and_records_its_fit(tracked, tmp_path):
     _, metrics, affine_result = tracked
-    result = track_patient(metrics, "P001", tmp_path / "tracking", TrackingOptions(registration="intensity"))
+    result = track_patient(metrics, scan_files_of(metrics), "P001", tmp_path / "tracking",
+                           TrackingOptions(registration="intensity"))
     (reg,) = result["registration"]
     assert reg["method"] == "intensity" and reg["used"] in ("intensity", "affine")
     assert reg["dice_lungs_after"] > 0.97 and 0 < reg["jacobian_min"] <= reg["jacobian_max"]

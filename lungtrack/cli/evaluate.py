@@ -1,5 +1,6 @@
 """Evaluate masks, POI and lesion volumes against reference masks and scan labels (CSV + HTML)."""
 
+from lungtrack.cli.scan_arguments import add_scan_arguments, scan_files
 from lungtrack.settings import add_options
 
 #: config keys given as flags (the workflow gives --reference-dir: reference_dir, or the demo's truth)
@@ -8,6 +9,7 @@ OPTIONS = {"evaluation": ["labels", "score", "threshold", "tolerances_mm", "boot
 
 def add_arguments(parser):
     parser.add_argument("metrics", nargs="+", help="metrics JSON of each case (lungtrack measure)")
+    add_scan_arguments(parser, use=" (those of failed cases are not read)")
     parser.add_argument("--out-dir", required=True,
                         help="folder for cases.csv, scans.csv, summary.csv and evaluation.html")
     parser.add_argument("--reference-dir",
@@ -19,7 +21,8 @@ def run(args) -> int:
     from lungtrack.evaluate.cohort import evaluate_cohort
 
     evaluate_cohort(
-        args.metrics, args.out_dir, reference_dir=args.reference_dir, labels_path=args.labels, score=args.score,
+        args.metrics, scan_files(args), args.out_dir, reference_dir=args.reference_dir, labels_path=args.labels,
+        score=args.score,
         threshold=args.threshold, tolerances_mm=tuple(args.tolerances_mm), n_boot=args.bootstrap, seed=args.seed,
     )
     return 0

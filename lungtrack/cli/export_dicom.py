@@ -8,8 +8,10 @@ OPTIONS = {"export": ["seg_type", "keep_patient_attributes"], "segmentation": ["
 
 
 def add_arguments(parser):
-    parser.add_argument("metrics", help="metrics JSON of the scan (`lungtrack measure`); its paths locate the masks "
-                                        "and its acquisition.series_uid the source series")
+    parser.add_argument("metrics", help="metrics JSON of the scan (`lungtrack measure`); its acquisition.series_uid "
+                                        "names the source series")
+    parser.add_argument("--lungs", required=True, help="lung mask of the scan (`lungtrack segment-lungs`)")
+    parser.add_argument("--lesions", required=True, help="lesion mask of the scan (`lungtrack segment-lesions`)")
     parser.add_argument("--files", required=True, help="files TSV of `lungtrack inventory` (series_uid, path)")
     parser.add_argument("--root", required=True, help="DICOM folder that the paths of --files are relative to")
     parser.add_argument("--seg", required=True, help="DICOM SEG file to write")
@@ -28,6 +30,7 @@ def run(args) -> int:
     from lungtrack.errors import InputError
     from lungtrack.export.case import ExportOptions, export_case
     from lungtrack.ingest.inventory import series_files
+    from lungtrack.io.names import lobe_map_path
     from lungtrack.measure.outcome import case_outcome, is_analysed
 
     metrics = json.loads(Path(args.metrics).read_text())
@@ -41,13 +44,14 @@ def run(args) -> int:
     paths = series_files(args.files, args.root, series_uid) if series_uid else []
     lobes = None
     if args.lobes_dir:
-        lobes = Path(args.lobes_dir) / metrics["patient_id"] / f"{metrics['timepoint']}_lobes.nii.gz"
+        lobes = lobe_map_path(args.lobes_dir, metrics["patient_id"], metrics["timepoint"])
         if not lobes.is_file():
             logging.getLogger("lungtrack.export").info("no lobe labels %s; lobes left out", lobes)
             lobes = None
     options = ExportOptions(seg_type=args.seg_type, keep_patient_attributes=args.keep_patient_attributes,
                             backend=args.backend, min_poi_change_pp=args.min_poi_change_pp,
                             min_volume_change_pct=args.min_lesion_volume_change_pct)
-    export_case(args.metrics, paths, args.seg, args.sr, previous_metrics=args.previous, lobes_path=lobes,
+    export_case(args.metrics, args.lungs, args.lesions, paths, args.seg, args.sr, previous_metrics=args.previous,
+                lobes_path=lobes,
                 options=options)
     return 0

@@ -19,15 +19,12 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from lungtrack.cli.segment_lungs import read_ct, segment_or_record
-    from lungtrack.errors import InputError
-    from lungtrack.io.images import check_image_path, read_image, same_grid, write_image
+    from lungtrack.io.images import check_image_path, read_mask, write_image
     from lungtrack.segment import segment_lesions
 
     check_image_path(args.out)
     image = read_ct(args.image)
-    lungs = read_image(args.lungs)
-    if not same_grid(image, lungs):
-        raise InputError(args.lungs, f"not on the grid of {args.image} (size, spacing, origin or direction differ)")
+    lungs = read_mask(args.lungs, image, "lung mask", args.image)
     start = time.perf_counter()
     def segment():
         write_image(segment_lesions(image, lungs, backend=args.backend), args.out)

@@ -1,6 +1,6 @@
 """Per case and label: overlap, surface and volume metrics of the pipeline's masks against references.
 
-A case is one metrics JSON of ``lungtrack measure`` (its ``paths`` name the image and masks).
+A case is one metrics JSON of ``lungtrack measure`` with its CT and masks (:mod:`lungtrack.io.scan_files`).
 References are found by :func:`lungtrack.measure.reference_files.reference_paths` and resampled
 onto the image grid with nearest neighbour (:mod:`lungtrack.measure.reference`). Labels, lesions
 within the lung, and volume and POI errors as in :mod:`lungtrack.measure.comparison`; this module
@@ -19,15 +19,15 @@ from tqdm import tqdm
 
 from lungtrack.errors import InputError
 from lungtrack.evaluate.surface import surface_distances
-from lungtrack.io.images import read_image, same_grid, spacing_volume_ml, voxel_volume_ml
+from lungtrack.io.images import read_grid, spacing_volume_ml, voxel_volume_ml
+from lungtrack.io.scan_files import ScanFiles, read_measured_masks
 from lungtrack.measure.comparison import compare_labels, label_masks
 from lungtrack.measure.overlap import iou
-from lungtrack.measure.reference import load_reference, read_grid
+from lungtrack.measure.reference import load_reference
 from lungtrack.measure.reference_files import reference_paths
+from lungtrack.records import CASE_KEYS
 
 log = logging.getLogger(__name__)
-
-CASE_KEYS = ("patient_id", "study_date", "timepoint")
 
 
 def nsd_column(tolerance_mm: float) -> str:
@@ -61,22 +61,16 @@ def read_metrics(path) -> dict:
         raise InputError(path, "file does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not a metrics JSON ({exc})") from None
-    needed = (*CASE_KEYS, "poi", "lesion_ml", "paths") if record.get("status") != "failed" else CASE_KEYS
+    needed = (*CASE_KEYS, "lung_ml", "poi", "lesion_ml") if record.get("status") != "failed" else CASE_KEYS
     missing = [k for k in needed if k not in record]
     if missing:
         raise InputError(path, f"metrics JSON lacks {', '.join(missing)}")
     return record
 
 
-def _label_array(path, grid: sitk.Image) -> np.ndarray:
-    mask = read_image(path)
-    if not same_grid(mask, grid):
-        raise InputError(path, "mask is not on the grid of its CT image")
-    return sitk.GetArrayFromImage(mask)
-
-
-def evaluate_case(metrics_path, reference_dir, tolerances_mm=(1.0, 2.0)) -> tuple[dict, list[dict]]:
-    """(scan row, metric rows per label) of one case; no metric rows when it has no reference.
+def evaluate_case(metrics_path, files: ScanFiles, reference_dir, tolerances_mm=(1.0, 2.0)) -> tuple[dict, list[dict]]:
+    """(scan row, metric rows per label) of one case, its masks read from ``files``; no metric rows when it has
+    no reference.
 
     The scan row holds the case keys, the pipeline's ``poi`` (%) and ``lesion_ml`` and the
     reference's ``ref_lesion_ml`` (NaN without a reference lesion mask).
@@ -87,8 +81,9 @@ def evaluate_case(metrics_path, reference_dir, tolerances_mm=(1.0, 2.0)) -> tupl
     refs = reference_paths(reference_dir, record["patient_id"], record["study_date"]) if reference_dir else {}
     if not refs:
         return scan, []
-    grid = read_grid(record["paths"]["image"])
-    pred = label_masks(_label_array(record["paths"]["lungs"], grid), _label_array(record["paths"]["lesions"], grid))
+    grid = read_grid(files.image)
+    pred = label_masks(*map(sitk.GetArrayFromImage, read_measured_masks(record, metrics_path, grid, files.image,
+                                                                        files.lungs, files.lesions)))
     ref_arrays = {name: sitk.GetArrayFromImage(load_reference(path, grid)) for name, path in refs.items()}
     ref = label_masks(ref_arrays.get("lungs"), ref_arrays.get("lesions"))
     if "lesion" in ref:
@@ -97,11 +92,13 @@ def evaluate_case(metrics_path, reference_dir, tolerances_mm=(1.0, 2.0)) -> tupl
     return scan, rows
 
 
-def evaluate_cases(metrics_paths, reference_dir, tolerances_mm=(1.0, 2.0)) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(cases, scans) tables over all metrics JSONs, with a progress bar on stderr."""
+def evaluate_cases(metrics_paths, scan_files: list[ScanFiles], reference_dir,
+                   tolerances_mm=(1.0, 2.0)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cases, scans) tables over all metrics JSONs and their files (same order), with a progress bar on stderr."""
     scans, rows = [], []
-    for path in tqdm(metrics_paths, desc="evaluate", unit="case", leave=False):
-        scan, case_rows = evaluate_case(path, reference_dir, tolerances_mm)
+    cases = list(zip(metrics_paths, scan_files, strict=True))
+    for path, files in tqdm(cases, desc="evaluate", unit="case", leave=False):
+        scan, case_rows = evaluate_case(path, files, reference_dir, tolerances_mm)
         scans.append(scan)
         rows.extend(case_rows)
         if reference_dir and not case_rows:

@@ -15,14 +15,17 @@ log = logging.getLogger("lungtrack.evaluate")
 OUTPUTS = ("cases.csv", "scans.csv", "summary.csv", "evaluation.html")
 
 
-def evaluate_cohort(metrics_paths, out_dir, reference_dir=None, labels_path=None, score: str = "poi",
+def evaluate_cohort(metrics_paths, scan_files, out_dir, reference_dir=None, labels_path=None, score: str = "poi",
                     threshold: float = 1.0, tolerances_mm=(1.0, 2.0), n_boot: int = 2000, seed: int = 0) -> dict:
     """Evaluate every analysed case and write the outputs to ``out_dir``; returns the paths written.
 
+    ``scan_files``: the CT and masks of each metrics file, in the order of ``metrics_paths``
+    (:func:`lungtrack.io.scan_files.pair_scan_files`); those of failed cases are not read.
+
     Cases whose metrics status is failed (:mod:`lungtrack.measure.outcome`) are left out, with a note.
     """
-    analysed = [p for p in metrics_paths if is_analysed(read_metrics(p))]
-    cases, scans = evaluate_cases(analysed, reference_dir, tolerances_mm)
+    analysed = [(p, f) for p, f in zip(metrics_paths, scan_files, strict=True) if is_analysed(read_metrics(p))]
+    cases, scans = evaluate_cases([p for p, _ in analysed], [f for _, f in analysed], reference_dir, tolerances_mm)
     labels = scan_labels(scans, read_labels(labels_path) if labels_path else None)
     scans = scans.assign(label=labels)
     detection = scan_detection(scans, labels, score, threshold, n_boot, seed)

@@ -20,7 +20,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
-from lungtrack.measure.volumes import CONSOLIDATION, GGO
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.segment.morphology import bounding_box
 
 

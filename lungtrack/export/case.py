@@ -13,7 +13,8 @@ from lungtrack.export import seg as seg_module
 from lungtrack.export import source
 from lungtrack.export.sr import measurement_report
 from lungtrack.io.atomic import atomic_path
-from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
+from lungtrack.io.images import read_grid, read_mask, voxel_volume_ml
+from lungtrack.io.scan_files import read_measured_masks
 from lungtrack.measure.change import call_interval, volume_change_pct
 from lungtrack.measure.regions import lobe_measures, zone_measures
 from lungtrack.segment.orientation import to_canonical
@@ -60,29 +61,26 @@ def _regions(lungs: sitk.Image, lesions: sitk.Image, lobes: sitk.Image | None):
     return severity, table
 
 
-def export_case(metrics_path, source_paths, seg_out, sr_out, *, previous_metrics=None, lobes_path=None,
-                options: ExportOptions = ExportOptions()) -> bool:
-    """Write the SEG and SR of the scan of ``metrics_path`` (masks from its ``paths``); False when skipped.
+def export_case(metrics_path, lungs_path, lesions_path, source_paths, seg_out, sr_out, *, previous_metrics=None,
+                lobes_path=None, options: ExportOptions = ExportOptions()) -> bool:
+    """Write the SEG and SR of the analysed scan of ``metrics_path`` and its masks; False when skipped.
+
+    ``lungs_path``, ``lesions_path``: the lung and lesion masks that the metrics file measured
+    (:func:`lungtrack.io.scan_files.read_measured_masks`).
 
     ``source_paths``: the files of the scan's DICOM series (any order). A scan whose input was not
     DICOM (no ``acquisition.series_uid`` in its metrics) is skipped with a log line.
     ``previous_metrics``: the metrics JSON of the patient's previous analysed scan, for the change call.
-    ``lobes_path``: lobe labels (1-5, :data:`lungtrack.measure.regions.LOBES`) on the CT's grid, or None.
+    ``lobes_path``: lobe labels (1-5, :data:`lungtrack.labels.LOBES`) on the CT's grid, or None.
     """
     metrics = _read_json(metrics_path)
     series_uid = (metrics.get("acquisition") or {}).get("series_uid")
     if not series_uid:
         log.info("%s: input was not DICOM (no series_uid); no DICOM SEG/SR written", metrics_path)
         return False
-    paths = metrics.get("paths") or {}
-    if not (paths.get("lungs") and paths.get("lesions")):
-        raise InputError(metrics_path, "metrics file lacks paths.lungs or paths.lesions")
-    lungs, lesions = read_image(paths["lungs"]), read_image(paths["lesions"])
-    if not same_grid(lungs, lesions):
-        raise InputError(paths["lesions"], "lesion mask is not on the grid of the lung mask")
-    lobes = read_image(lobes_path) if lobes_path else None
-    if lobes is not None and not same_grid(lobes, lungs):
-        raise InputError(lobes_path, "lobe labels are not on the grid of the masks")
+    lungs, lesions = read_measured_masks(metrics, metrics_path, read_grid(lungs_path), lungs_path, lungs_path,
+                                         lesions_path, "the lung mask")
+    lobes = read_mask(lobes_path, lungs, "lobe labels", "the masks") if lobes_path else None
 
     headers = source.read_series(source_paths)
     if {str(ds.SeriesInstanceUID) for ds in headers} != {series_uid}:
@@ -90,7 +88,7 @@ def export_case(metrics_path, source_paths, seg_out, sr_out, *, previous_metrics
     sources = headers if options.keep_patient_attributes else source.pseudonymous(headers, metrics["patient_id"])
     lung_frames = source.frames(lungs, sources)
     if np.any(sitk.GetArrayViewFromImage(lungs)) and not lung_frames.any():
-        raise InputError(paths["lungs"], f"masks do not overlap the slices of series {series_uid}")
+        raise InputError(lungs_path, f"masks do not overlap the slices of series {series_uid}")
     lobe_frames = source.frames(lobes, sources) if lobes is not None else None
     seg = seg_module.segmentation(sources, lung_frames, source.frames(lesions, sources), lobe_frames,
                                   seg_type=options.seg_type, backend=options.backend)

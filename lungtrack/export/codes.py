@@ -57,7 +57,7 @@ LESION_SEGMENTS = {
     3: Segment("Ground-glass opacity", _ABNORMAL, codes.DCM.GroundGlassOpacity, site=codes.SCT.Lung),
     4: Segment("Consolidation", _ABNORMAL, CONSOLIDATION, site=codes.SCT.Lung),
 }
-#: lobe label (lungtrack.measure.regions.LOBES) -> Segment; segment numbers 5..9 follow the label order
+#: lobe label (lungtrack.labels.LOBES) -> Segment; segment numbers 5..9 follow the label order
 LOBE_SEGMENTS = {
     1: Segment("Right upper lobe", _ANATOMY, codes.SCT.UpperLobeOfLung, codes.SCT.Right),
     2: Segment("Right middle lobe", _ANATOMY, codes.SCT.MiddleLobeOfRightLung),

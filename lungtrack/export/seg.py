@@ -12,7 +12,7 @@ from pydicom.sr.codedict import codes
 
 from lungtrack import __version__
 from lungtrack.export.codes import FIRST_LOBE_SEGMENT, LESION_SEGMENTS, LOBE_SEGMENTS, LUNG_SEGMENTS, Segment
-from lungtrack.measure.volumes import CONSOLIDATION, GGO, LEFT, RIGHT
+from lungtrack.labels import CONSOLIDATION, GGO, LEFT, RIGHT
 
 SEG_TYPES = ("binary", "fractional")
 SERIES_NUMBER = 901
@@ -43,7 +43,7 @@ def segments(lungs: np.ndarray, lesions: np.ndarray, lobes: np.ndarray | None = 
     """(segment number, Segment, boolean mask) of every segment, from label arrays of the same shape.
 
     ``lungs``: 1 right, 2 left; ``lesions``: 1 GGO, 2 consolidation; ``lobes``: 1-5 as
-    :data:`lungtrack.measure.regions.LOBES` (or None).
+    :data:`lungtrack.labels.LOBES` (or None).
     """
     out = [(1, LUNG_SEGMENTS[1], lungs == RIGHT), (2, LUNG_SEGMENTS[2], lungs == LEFT),
            (3, LESION_SEGMENTS[3], lesions == GGO), (4, LESION_SEGMENTS[4], lesions == CONSOLIDATION)]

@@ -50,7 +50,7 @@ from lungtrack.export.codes import (
     SEVERITY,
     VOLUME,
 )
-from lungtrack.measure.regions import LOBES
+from lungtrack.labels import LOBES
 
 SERIES_NUMBER = 902
 

@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING
 
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import write_text
+from lungtrack.records import FAILED, FAILURE_COLUMNS, OK
 
 if TYPE_CHECKING:
     import pandas
-
-#: Columns of failures.tsv, in order.
-FAILURE_COLUMNS = ["patient_id", "study_date", "timepoint", "failed_step", "reason"]
 
 
 def reason_text(error: InputError, root=None) -> str:
@@ -55,9 +53,9 @@ def write_status(path, case: dict, step: str, reason: str | None = None) -> None
     """
     record = {key: case[key] for key in ("patient_id", "study_date", "timepoint") if key in case}
     if reason is None:
-        record["status"] = "ok"
+        record["status"] = OK
     else:
-        record.update(status="failed", failed_step=step, reason=reason)
+        record.update(status=FAILED, failed_step=step, reason=reason)
     write_text(path, json.dumps(record, indent=2) + "\n")
 
 
@@ -88,7 +86,7 @@ def read_status(path) -> dict:
         record = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(path, f"not a readable case status file ({exc})") from None
-    if record.get("status") not in ("ok", "failed"):
+    if record.get("status") not in (OK, FAILED):
         raise InputError(path, f"case status {record.get('status')!r} is neither ok nor failed")
     return record
 
@@ -97,6 +95,6 @@ def failures_table(records: list[dict]) -> "pandas.DataFrame":
     """The failed cases of ``records`` as a table of :data:`FAILURE_COLUMNS`, by patient and timepoint."""
     import pandas as pd  # here: the workflow reads status files at parse time, where pandas may be absent
 
-    failed = [{c: r.get(c, "") for c in FAILURE_COLUMNS} for r in records if r["status"] == "failed"]
+    failed = [{c: r.get(c, "") for c in FAILURE_COLUMNS} for r in records if r["status"] == FAILED]
     table = pd.DataFrame(failed, columns=FAILURE_COLUMNS)
     return table.sort_values(["patient_id", "timepoint"], kind="stable").reset_index(drop=True)

@@ -16,13 +16,48 @@ from lungtrack.io.atomic import atomic_path
 
 def read_image(path) -> sitk.Image:
     """Read a NIfTI (or any SimpleITK-readable) image, with a clear error naming the file."""
+    return _read(path, sitk.ReadImage)
+
+
+def read_grid(path) -> sitk.Image:
+    """An empty uint8 image with the grid of the image file at ``path``, read from its header only."""
+
+    def header(name: str) -> sitk.Image:
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(name)
+        reader.ReadImageInformation()
+        grid = sitk.Image(reader.GetSize(), sitk.sitkUInt8)
+        grid.SetSpacing(reader.GetSpacing())
+        grid.SetOrigin(reader.GetOrigin())
+        grid.SetDirection(reader.GetDirection())
+        return grid
+
+    return _read(path, header)
+
+
+def _read(path, read) -> sitk.Image:
+    """``read(str(path))``, its failures as one-line errors naming the file."""
     path = Path(path)
     if not path.exists():
         raise InputError(path, "file does not exist")
     try:
-        return sitk.ReadImage(str(path))
+        return read(str(path))
     except RuntimeError as exc:
         raise InputError(path, f"not a readable image ({str(exc).strip().splitlines()[-1]})") from None
+
+
+def read_mask(path, grid: sitk.Image, name: str = "mask", grid_name: str = "its CT image") -> sitk.Image:
+    """Read the label map at ``path``, which must lie on ``grid`` (size, spacing, origin and direction).
+
+    Off the grid, the :class:`InputError` names the file and what differs, e.g. ``lungs.nii.gz: mask is
+    not on the grid of its CT image (spacing (0.7, 0.7, 1) vs (0.7, 0.7, 2) mm)``; ``name`` and
+    ``grid_name`` are the words for the mask and the grid's image.
+    """
+    mask = read_image(path)
+    difference = grid_difference(mask, grid)
+    if difference:
+        raise InputError(path, f"{name} is not on the grid of {grid_name} ({difference})")
+    return mask
 
 
 # .png: the label map of a 2D image (a 2D model's slice) only, see write_image
@@ -77,11 +112,24 @@ def voxel_volume_ml(image: sitk.Image) -> float:
     return spacing_volume_ml(image.GetSpacing())
 
 
+def grid_difference(a: sitk.Image, b: sitk.Image, tol_mm: float = 1e-3) -> str:
+    """What differs between the grids of ``a`` and ``b`` (size, spacing or origin in mm (x, y, z), direction),
+    as ``"spacing (0.7, 0.7, 1) vs (0.7, 0.7, 2) mm"``; empty when they match within ``tol_mm``."""
+    if a.GetSize() != b.GetSize():
+        return f"size {a.GetSize()} vs {b.GetSize()}"
+    for what, get, atol, unit in (("spacing", sitk.Image.GetSpacing, tol_mm, " mm"),
+                                  ("origin", sitk.Image.GetOrigin, tol_mm, " mm"),
+                                  ("direction", sitk.Image.GetDirection, 1e-5, "")):
+        if not np.allclose(get(a), get(b), atol=atol):
+            return f"{what} {numbers_text(get(a))} vs {numbers_text(get(b))}{unit}"
+    return ""
+
+
 def same_grid(a: sitk.Image, b: sitk.Image, tol_mm: float = 1e-3) -> bool:
     """True when both images share size, spacing, origin and direction (within ``tol_mm``)."""
-    return (
-        a.GetSize() == b.GetSize()
-        and np.allclose(a.GetSpacing(), b.GetSpacing(), atol=tol_mm)
-        and np.allclose(a.GetOrigin(), b.GetOrigin(), atol=tol_mm)
-        and np.allclose(a.GetDirection(), b.GetDirection(), atol=1e-5)
-    )
+    return not grid_difference(a, b, tol_mm)
+
+
+def numbers_text(values) -> str:
+    """A spacing, origin or direction tuple for a message, 4 significant digits: ``(0.7, 0.7, 1.25)``."""
+    return "(" + ", ".join(f"{v:.4g}" for v in values) + ")"

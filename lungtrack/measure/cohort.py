@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 
 from lungtrack.errors import InputError
-from lungtrack.ingest.status import FAILURE_COLUMNS
 from lungtrack.measure.change import change_calls
 from lungtrack.measure.outcome import case_outcome
+from lungtrack.records import FAILURE_COLUMNS
 from lungtrack.settings import default
 
 #: Columns every cohort.csv starts with, in this order (volumes mL, POI %).

@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from lungtrack.measure.overlap import dice
-from lungtrack.measure.volumes import CONSOLIDATION, GGO, poi
+from lungtrack.labels import CONSOLIDATION, GGO
+from lungtrack.measure.volumes import poi
 
 LABELS = ("lung", "lesion", "ggo", "consolidation")
 

@@ -6,8 +6,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from lungtrack.errors import InputError
-from lungtrack.io.images import array_like, read_image, same_grid, voxel_volume_ml
+from lungtrack.io.images import array_like, read_image, read_mask, voxel_volume_ml
 from lungtrack.measure.comparison import compare_labels, label_masks
 from lungtrack.measure.outcome import qc_outcome
 from lungtrack.measure.qc import scan_qc
@@ -15,14 +14,6 @@ from lungtrack.measure.reference import load_reference
 from lungtrack.measure.regions import lobe_measures
 from lungtrack.measure.volumes import lung_lesion_volumes
 from lungtrack.segment.orientation import spacing_zyx, to_canonical
-
-
-def _label_array(path, image: sitk.Image) -> np.ndarray:
-    """Read a label map that must lie on ``image``'s grid; array axes (z, y, x)."""
-    mask = read_image(path)
-    if not same_grid(mask, image):
-        raise InputError(path, "mask is not on the grid of its CT image")
-    return sitk.GetArrayFromImage(mask)
 
 
 def reference_metrics(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray, ref_lungs=None,
@@ -62,7 +53,7 @@ def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
 
 def lobe_metrics(lobes: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
     """``{"lobes": {lobe: {lung_ml, lesion_ml, poi, severity}}, "lobe_severity_total": 0-25}`` of a lobe map
-    (1..5, ``lungtrack.measure.regions.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
+    (1..5, ``lungtrack.labels.LOBES``) and the lesions on its grid; lung_ml is the lobe's volume (mL)."""
     rows = lobe_measures(lobes, lesions, voxel_ml)
     per_lobe = {}
     for row in rows:
@@ -80,8 +71,7 @@ def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lu
     :mod:`lungtrack.measure.outcome`); the measurements are kept either way.
     """
     image = read_image(image_path)
-    lungs = _label_array(lungs_path, image)
-    lesions = _label_array(lesions_path, image)
+    lungs, lesions = (sitk.GetArrayFromImage(read_mask(path, image)) for path in (lungs_path, lesions_path))
     acquisition = json.loads(Path(sidecar_path).read_text()) if sidecar_path else {}
     measured = lung_lesion_volumes(lungs, lesions, voxel_volume_ml(image))
     qc = case_qc(image, lungs, lesions)
@@ -97,6 +87,6 @@ def measure_case(image_path, lungs_path, lesions_path, sidecar_path=None, ref_lu
         "paths": {"image": str(image_path), "lungs": str(lungs_path), "lesions": str(lesions_path)},
     }
     if lobes_path:
-        record.update(lobe_metrics(_label_array(lobes_path, image), lesions, voxel_volume_ml(image)))
+        record.update(lobe_metrics(sitk.GetArrayFromImage(read_mask(lobes_path, image)), lesions, voxel_volume_ml(image)))
         record["paths"]["lobes"] = str(lobes_path)
     return record

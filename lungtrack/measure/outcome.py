@@ -11,10 +11,7 @@ Tracking, reports, the cohort table and the evaluation use the ``ok`` records on
 """
 
 from lungtrack.measure.qc import FAIL
-
-OK, FAILED = "ok", "failed"
-#: Keys a failed record shares with a case status record.
-CASE_KEYS = ("patient_id", "study_date", "timepoint")
+from lungtrack.records import CASE_KEYS, FAILED, OK
 
 
 def qc_outcome(qc: dict) -> dict:

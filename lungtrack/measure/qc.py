@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lungtrack.io.images import spacing_volume_ml
-from lungtrack.measure.volumes import LEFT, RIGHT
+from lungtrack.labels import LEFT, RIGHT
 from lungtrack.segment.airways import track_airways
 from lungtrack.segment.body import body_mask
 from lungtrack.segment.morphology import dilate

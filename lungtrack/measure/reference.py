@@ -6,12 +6,10 @@ image grid (LPS world mm); outside the reference's field of view the label is 0.
 """
 
 import logging
-from pathlib import Path
 
 import SimpleITK as sitk
 
-from lungtrack.errors import InputError
-from lungtrack.io.images import read_image, same_grid
+from lungtrack.io.images import numbers_text, read_image, same_grid
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +27,7 @@ def resample_to_grid(mask: sitk.Image, image: sitk.Image, name: str = "reference
         return mask
     log.info(
         "%s resampled (nearest neighbour) from grid size %s spacing %s mm onto the image grid size %s spacing %s mm",
-        name, mask.GetSize(), _fmt(mask.GetSpacing()), image.GetSize(), _fmt(image.GetSpacing()),
+        name, mask.GetSize(), numbers_text(mask.GetSpacing()), image.GetSize(), numbers_text(image.GetSpacing()),
     )
     return sitk.Resample(mask, image, sitk.Transform(), sitk.sitkNearestNeighbor, 0.0, sitk.sitkUInt8)
 
@@ -46,24 +44,3 @@ def _as_labels(mask: sitk.Image) -> sitk.Image:
     if mask.GetPixelID() in (sitk.sitkFloat32, sitk.sitkFloat64):
         mask = sitk.Round(mask)
     return sitk.Cast(mask, sitk.sitkUInt8)
-
-
-def _fmt(values) -> str:
-    return "(" + ", ".join(f"{v:.3g}" for v in values) + ")"
-
-
-def read_grid(path) -> sitk.Image:
-    """An empty uint8 image with the grid of the image file at ``path``, read from its header only."""
-    if not Path(path).exists():
-        raise InputError(path, "file does not exist")
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError as exc:
-        raise InputError(path, f"not a readable image ({str(exc).strip().splitlines()[-1]})") from None
-    grid = sitk.Image(reader.GetSize(), sitk.sitkUInt8)
-    grid.SetSpacing(reader.GetSpacing())
-    grid.SetOrigin(reader.GetOrigin())
-    grid.SetDirection(reader.GetDirection())
-    return grid

@@ -8,16 +8,14 @@ craniocaudal extent, and ventral and dorsal halves of its anteroposterior extent
 
 import numpy as np
 
-LUNGS = {1: "right", 2: "left"}
+from lungtrack.labels import LOBES, LUNGS
+
 THIRDS = ("lower", "middle", "upper")  # in order of increasing z (feet to head)
 HALVES = ("ventral", "dorsal")  # in order of increasing y (anterior to posterior)
 #: Zones of the six-zone CT severity score (0–30), head to feet within each lung.
 SCORED_ZONES = [f"{lung}_{third}" for lung in ("right", "left") for third in ("upper", "middle", "lower")]
 #: Every zone, in display order.
 ZONES = SCORED_ZONES + [f"{lung}_{half}" for lung in ("right", "left") for half in HALVES]
-#: Lobe labels of a lobe segmentation (TotalSegmentator / lungmask LTRCLobes order).
-LOBES = {1: "right_upper_lobe", 2: "right_middle_lobe", 3: "right_lower_lobe", 4: "left_upper_lobe",
-         5: "left_lower_lobe"}
 
 
 def severity_score(poi_pct: float) -> int:

@@ -6,8 +6,7 @@ axes (z, y, x); the voxel volume comes from the image spacing in mm (1 mL = 1000
 
 import numpy as np
 
-RIGHT, LEFT = 1, 2
-GGO, CONSOLIDATION = 1, 2
+from lungtrack.labels import CONSOLIDATION, GGO, LEFT, RIGHT
 
 
 def poi(lesion_ml: float, lung_ml: float) -> float:

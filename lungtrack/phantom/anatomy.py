@@ -11,6 +11,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from lungtrack import labels
 from lungtrack.phantom.shapes import ellipse, ellipsoid, sigmoid, tube_depth
 
 RIGHT, LEFT = -1, 1  # sign of body-frame x on each side (x points to the patient's left)
@@ -246,8 +247,8 @@ def paint_anatomy(anat: Anatomy, frame):
     lumen, wall_mask = airway(anat, x, y, z)
     lungs = np.zeros(frame.shape, dtype=np.uint8)
     sides = lung_sides(anat, x, y, z, w)
-    lungs[sides == RIGHT] = 1
-    lungs[sides == LEFT] = 2
+    lungs[sides == RIGHT] = labels.RIGHT
+    lungs[sides == LEFT] = labels.LEFT
     lungs[lumen | wall_mask] = 0
     tissue[lungs > 0] = Tissue.LUNG
     tissue[wall_mask] = Tissue.SOFT

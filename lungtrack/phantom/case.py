@@ -11,6 +11,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from lungtrack.io.images import spacing_volume_ml
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.phantom.anatomy import Tissue, paint_anatomy, sample_anatomy
 from lungtrack.phantom.geometry import Frame
 from lungtrack.phantom.intensity import to_hounsfield
@@ -136,8 +137,8 @@ def make_case(seed: int, timepoint: int = 0, n_timepoints: int = 3, **options) -
     vessels = paint_vessels(vessel_tree, frame, lungs)
     tissue[vessels] = Tissue.VESSEL
     lesions, lesion_hu, visible = paint_lesions(lesion_sites, day, frame, (lungs > 0) & ~vessels)
-    tissue[lesions == 1] = Tissue.GGO
-    tissue[lesions == 2] = Tissue.CONSOLIDATION
+    tissue[lesions == GGO] = Tissue.GGO
+    tissue[lesions == CONSOLIDATION] = Tissue.CONSOLIDATION
 
     _, yb, _, _ = frame.coordinates
     depth = np.clip(yb / np.float32(anat.b_cav), -1.0, 1.0)

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import write_text
 from lungtrack.io.images import write_image
+from lungtrack.labels import CONSOLIDATION, GGO, LEFT, RIGHT
 from lungtrack.phantom.case import make_case
 from lungtrack.phantom.dicom_writer import Study, write_axial_series, write_localizer
 
@@ -55,13 +56,13 @@ def truth_volumes(case) -> dict:
     lung_ml, lesion_ml = float(lung.sum()) * ml, float(lesion.sum()) * ml
     return {
         "lung_ml": round(lung_ml, 3),
-        "lung_right_ml": round(float((case.lungs == 1).sum()) * ml, 3),
-        "lung_left_ml": round(float((case.lungs == 2).sum()) * ml, 3),
+        "lung_right_ml": round(float((case.lungs == RIGHT).sum()) * ml, 3),
+        "lung_left_ml": round(float((case.lungs == LEFT).sum()) * ml, 3),
         "lesion_ml": round(lesion_ml, 3),
-        "ggo_ml": round(float((case.lesions == 1).sum()) * ml, 3),
-        "consolidation_ml": round(float((case.lesions == 2).sum()) * ml, 3),
-        "lesion_right_ml": round(float((lesion & (case.lungs == 1)).sum()) * ml, 3),
-        "lesion_left_ml": round(float((lesion & (case.lungs == 2)).sum()) * ml, 3),
+        "ggo_ml": round(float((case.lesions == GGO).sum()) * ml, 3),
+        "consolidation_ml": round(float((case.lesions == CONSOLIDATION).sum()) * ml, 3),
+        "lesion_right_ml": round(float((lesion & (case.lungs == RIGHT)).sum()) * ml, 3),
+        "lesion_left_ml": round(float((lesion & (case.lungs == LEFT)).sum()) * ml, 3),
         "poi": round(100.0 * lesion_ml / lung_ml, 4) if lung_ml else 0.0,
     }
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.phantom.anatomy import LEFT, RIGHT, Anatomy, dome, lung_contains
 
 VISIBLE = 0.2  # size fraction (of the peak volume) below which a lesion is absent
@@ -130,10 +131,10 @@ def paint_lesions(lesions, day: float, frame, allowed: np.ndarray):
         core = lesion.core * np.clip((lesion.size(day, CONSOLIDATION_LAG_DAYS) - 0.35) / 0.65, 0.0, 1.0)
         ggo_hu = FAINT_GGO_HU + (lesion.ggo_hu - FAINT_GGO_HU) * size
         box_labels, box_hu = labels[box], hu[box]
-        ggo = inside & (box_labels != 2)
-        box_labels[ggo] = 1
+        ggo = inside & (box_labels != CONSOLIDATION)
+        box_labels[ggo] = GGO
         box_hu[ggo] = ggo_hu
         solid = inside & (rho < core)
-        box_labels[solid] = 2
+        box_labels[solid] = CONSOLIDATION
         box_hu[solid] = lesion.consolidation_hu
     return labels, hu, visible

@@ -7,6 +7,8 @@ Lobes 1 right upper, 2 right middle, 3 right lower, 4 left upper, 5 left lower.
 
 import numpy as np
 
+from lungtrack.labels import LEFT, LEFT_LOWER, LEFT_UPPER, RIGHT, RIGHT_LOWER, RIGHT_MIDDLE, RIGHT_UPPER
+
 # Oblique fissures: a voxel's height within its lung, as a fraction of the lung's craniocaudal
 # extent, minus this share of its depth (dorsal = 1): the lower lobes reach higher at the back.
 FISSURE_TILT = 0.4
@@ -18,15 +20,16 @@ def phantom_lobes(lungs: np.ndarray) -> np.ndarray:
     """Lobe labels (uint8, 1..5) covering exactly ``lungs`` (1 right, 2 left)."""
     out = np.zeros(lungs.shape, np.uint8)
     z, y = np.indices(lungs.shape[:2])
-    for side in (1, 2):
+    for side in (RIGHT, LEFT):
         inside = lungs == side
         if not inside.any():
             continue
         zs, ys = np.nonzero(inside.any(axis=(1, 2)))[0], np.nonzero(inside.any(axis=(0, 2)))[0]
         height = (z - zs[0]) / max(1, zs[-1] - zs[0]) - FISSURE_TILT * (y - ys[0]) / max(1, ys[-1] - ys[0])
-        if side == 1:
-            lobe = np.select([height >= RIGHT_UPPER_FROM, height >= RIGHT_MIDDLE_FROM], [1, 2], 3)
+        if side == RIGHT:
+            lobe = np.select([height >= RIGHT_UPPER_FROM, height >= RIGHT_MIDDLE_FROM], [RIGHT_UPPER, RIGHT_MIDDLE],
+                             RIGHT_LOWER)
         else:
-            lobe = np.where(height >= LEFT_UPPER_FROM, 4, 5)
+            lobe = np.where(height >= LEFT_UPPER_FROM, LEFT_UPPER, LEFT_LOWER)
         out[inside] = np.broadcast_to(lobe[:, :, None], lungs.shape)[inside]
     return out

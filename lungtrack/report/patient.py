@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 
 from lungtrack import __version__
+from lungtrack.io.scan_files import ScanFiles
 from lungtrack.measure.change import change_calls, interval_records
 from lungtrack.measure.outcome import case_outcome
 from lungtrack.measure.patient import patient_table, read_patient
-from lungtrack.measure.regions import LOBES
+from lungtrack.labels import LOBES
 from lungtrack.report import data, figures, render, slices
 from lungtrack.settings import default
 
@@ -38,8 +39,9 @@ def _image_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _tracking_context(tracking: dict, tracking_dir: Path, records: list[dict]) -> dict:
-    """Template context of the sections that need tracking results (slices drawn from the scans of ``records``)."""
+def _tracking_context(tracking: dict, tracking_dir: Path, scans: dict[str, tuple[dict, Path, ScanFiles]]) -> dict:
+    """Template context of the sections that need tracking results (slices drawn from ``scans``,
+    :func:`lungtrack.report.slices.draw_slices`)."""
     regions = pd.DataFrame(tracking["regions"])
     zones = tracking["zones"] + [lobe for lobe in LOBES.values() if lobe in set(regions.get("region", []))]
     heatmap = figures.zone_heatmap(regions, zones) if not regions.empty else None
@@ -53,7 +55,7 @@ def _tracking_context(tracking: dict, tracking_dir: Path, records: list[dict]) -
     levels = sorted({s["level"] for s in tracking["slices"]}, key=["upper", "middle", "lower"].index)
     dates = list(dict.fromkeys(s["study_date"] for s in tracking["slices"]))
     by_key = {(s["level"], s["study_date"]): s for s in tracking["slices"]}
-    pngs = slices.draw_slices(tracking["slices"], tracking_dir, records)
+    pngs = slices.draw_slices(tracking["slices"], tracking_dir, scans)
     slice_rows = [
         {"level": level, "images": [
             {"study_date": d, "uri": _image_uri(pngs[level, d]),
@@ -72,7 +74,7 @@ def _tracking_context(tracking: dict, tracking_dir: Path, records: list[dict]) -
     }
 
 
-def patient_report(metrics_paths, patient_id: str, tracking_path=None,
+def patient_report(metrics_paths, patient_id: str, tracking_path=None, scan_files: list[ScanFiles] = (),
                    min_poi_pp: float = default("tracking", "min_poi_change_pp"),
                    min_volume_pct: float = default("tracking", "min_lesion_volume_change_pct"),
                    lung_volume_warning_pct: float = default("report", "lung_volume_warning_pct"),
@@ -80,14 +82,16 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None,
     """The self-contained HTML report of one patient.
 
     ``metrics_paths``: metrics JSONs of ``lungtrack measure`` (any order); ``tracking_path``: the
-    ``tracking.json`` of ``lungtrack track`` (its transforms are read relative to it, the slices
-    drawn from the CT and masks that the metrics files name), or None for a report without the
-    lesion, zone and slice sections; ``failures``: status records of the
-    patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`), shown as warnings,
-    as are the metrics records whose status is failed and the QC warnings of the analysed scans.
+    ``tracking.json`` of ``lungtrack track`` (its transforms are read relative to it), or None for a
+    report without the lesion, zone and slice sections; ``scan_files``: the CT and masks of each
+    metrics file, in the order of ``metrics_paths`` (:func:`lungtrack.io.scan_files.pair_scan_files`),
+    from which the slices are drawn (needed with tracking results that have slices); ``failures``:
+    status records of the patient's scans that could not be analysed (:mod:`lungtrack.ingest.status`),
+    shown as warnings, as are the metrics records whose status is failed and the QC warnings of the analysed scans.
     Failed scans are left out of every table, figure and change call.
     """
-    every = read_patient(list(metrics_paths), patient_id)
+    metrics_paths = [Path(p) for p in metrics_paths]
+    every = read_patient(metrics_paths, patient_id)
     table, records = patient_table(every)
     calls = change_calls(table, min_poi_pp, min_volume_pct)
     intervals = interval_records(table, calls)
@@ -100,7 +104,9 @@ def patient_report(metrics_paths, patient_id: str, tracking_path=None,
     if tracking_path is not None:
         tracking_data = data.load_tracking(tracking_path)
         if tracking_data.get("slices"):
-            tracking = _tracking_context(tracking_data, Path(tracking_path).parent, records)
+            given = zip(every, metrics_paths, scan_files, strict=bool(scan_files))
+            scans = {record["timepoint"]: (record, path, files) for record, path, files in given}
+            tracking = _tracking_context(tracking_data, Path(tracking_path).parent, scans)
         warnings += tracking_data.get("warnings", [])
     generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     if table.empty:  # every scan failed: the warnings say why

@@ -14,13 +14,15 @@ from skimage.segmentation import find_boundaries
 from skimage.transform import resize
 
 from lungtrack.errors import InputError
+from lungtrack.io.scan_files import ScanFiles
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.track.registration import identity, read_transform, warp_image, warp_labels
 from lungtrack.track.scans import load_scan
 
 #: Lung window: level and width in HU.
 LUNG_WINDOW = (-600.0, 1500.0)
 #: Contour colours (RGB): lung, GGO, consolidation; the report's legend uses the same colours.
-CONTOURS = {"lung": (56, 189, 248), 1: (242, 193, 78), 2: (209, 73, 91)}
+CONTOURS = {"lung": (56, 189, 248), GGO: (242, 193, 78), CONSOLIDATION: (209, 73, 91)}
 
 
 def crop_box(lungs: list[np.ndarray], margin: int = 8) -> tuple[slice, slice]:
@@ -50,7 +52,7 @@ def slice_png(ct: np.ndarray, lungs: np.ndarray, lesions: np.ndarray, spacing_yx
     gray = resize(gray, shape, order=1, anti_aliasing=True)
     rgb = np.repeat((gray * 255).astype(np.uint8)[..., None], 3, axis=2)
     masks = [("lung", resize(lungs > 0, shape, order=0)),
-             (1, resize(lesions == 1, shape, order=0)), (2, resize(lesions == 2, shape, order=0))]
+             *((label, resize(lesions == label, shape, order=0)) for label in (GGO, CONSOLIDATION))]
     for key, mask in masks:
         rgb[find_boundaries(mask, mode="inner")] = CONTOURS[key]
     buffer = io.BytesIO()
@@ -58,23 +60,24 @@ def slice_png(ct: np.ndarray, lungs: np.ndarray, lesions: np.ndarray, spacing_yx
     return buffer.getvalue()
 
 
-def draw_slices(positions: list[dict], tracking_dir, records: list[dict]) -> dict[tuple[str, str], bytes]:
+def draw_slices(positions: list[dict], tracking_dir,
+                scans: dict[str, tuple[dict, Path, ScanFiles]]) -> dict[tuple[str, str], bytes]:
     """PNG of every slice position of ``tracking.json`` (``slices``), keyed by (level, study_date).
 
-    Each scan (CT and masks named by its metrics record in ``records``) is resampled onto the
-    baseline slice ``z_index`` through its transform (a file relative to ``tracking_dir``; none
-    for the baseline); the slices of one level share one crop box around their lungs.
+    ``scans``: timepoint -> (metrics record, its file, the scan's CT and mask files). Each scan is
+    resampled onto the baseline slice ``z_index`` through its transform (a file relative to
+    ``tracking_dir``; none for the baseline); the slices of one level share one crop box around their lungs.
     """
     tracking_dir = Path(tracking_dir)
-    by_timepoint = {r["timepoint"]: r for r in records}
-    missing = sorted({p["timepoint"] for p in positions} - set(by_timepoint))
+    missing = sorted({p["timepoint"] for p in positions} - set(scans))
     if missing:
-        raise InputError(tracking_dir / "tracking.json", f"slices of timepoints without a metrics file: {missing}")
+        raise InputError(tracking_dir / "tracking.json", f"slices of timepoints without their metrics file, CT and "
+                                                         f"masks given: {missing}")
     (baseline_tp,) = {p["timepoint"] for p in positions if p["transform"] is None}
-    baseline = load_scan(by_timepoint[baseline_tp])
+    baseline = load_scan(*scans[baseline_tp])
     planes = {}
     for timepoint in dict.fromkeys(p["timepoint"] for p in positions):
-        scan = baseline if timepoint == baseline_tp else load_scan(by_timepoint[timepoint])
+        scan = baseline if timepoint == baseline_tp else load_scan(*scans[timepoint])
         for p in (p for p in positions if p["timepoint"] == timepoint):
             transform = identity() if p["transform"] is None else read_transform(tracking_dir / p["transform"])
             reference = baseline.ct[:, :, p["z_index"]:p["z_index"] + 1]

@@ -12,9 +12,7 @@ within a reach of it, as long as they pass the backend's other criteria (no vess
 import numpy as np
 from scipy import ndimage as ndi
 
-from lungtrack.segment.morphology import dilate
-
-_FACES = ndi.generate_binary_structure(3, 1)
+from lungtrack.segment.morphology import FACES, dilate
 
 
 def grow_ground_glass(seeds: np.ndarray, allowed: np.ndarray, reach_mm: float, spacing) -> np.ndarray:
@@ -23,5 +21,5 @@ def grow_ground_glass(seeds: np.ndarray, allowed: np.ndarray, reach_mm: float, s
     if reach_mm <= 0 or not seeds.any():
         return seeds.astype(bool)
     near = dilate(seeds, reach_mm, spacing) & (allowed | seeds)
-    labels, _ = ndi.label(near, structure=_FACES)
+    labels, _ = ndi.label(near, structure=FACES)
     return np.isin(labels, np.unique(labels[seeds])) & near

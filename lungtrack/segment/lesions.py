@@ -24,17 +24,15 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from lungtrack.io.images import spacing_volume_ml
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.segment.ggo import grow_ground_glass
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
 from lungtrack.segment.mediastinum import mediastinum
-from lungtrack.segment.morphology import bounding_box, dilate, opening, reach, remove_small
+from lungtrack.segment.morphology import FACES, bounding_box, dilate, opening, reach, remove_small
 from lungtrack.segment.orientation import from_canonical, spacing_zyx, to_canonical
 from lungtrack.segment.vessels import tubes
 
 log = logging.getLogger(__name__)
-
-GGO, CONSOLIDATION = 1, 2
-_FACES = ndi.generate_binary_structure(3, 1)  # 6-connectivity: one voxel, any spacing
 
 
 def segment_lesions_threshold(
@@ -114,7 +112,7 @@ def segment_lesions_threshold(
         in_range &= ~between
     # voxels touching the outside of the lung are partial volume with the wall, the mediastinum or
     # the diaphragm (a dome cut obliquely by the slices gives wide flat ground-glass-like layers)
-    core = ndi.binary_erosion(lung, _FACES, border_value=1)
+    core = ndi.binary_erosion(lung, FACES, border_value=1)
     dense = in_range & (hu >= consolidation_hu)
     blobs = opening(dense & core, vessel_radius_mm, spacing)
     # the opening also rounds off the blobs' own edges and corners: dense voxels close to a blob
@@ -131,11 +129,11 @@ def segment_lesions_threshold(
     ggo = grow_ground_glass(ggo, candidates & ~dense & ~rim, ggo_grow_mm, spacing)
     lesion = remove_small(ggo | consolidation, min_volume_mm3, spacing)
     # the partial-volume layer next to a lesion belongs to it (the lesion's own edge)
-    edge = ndi.binary_dilation(lesion, _FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
+    edge = ndi.binary_dilation(lesion, FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
     if stages is not None:
         stages.update(box=box, hu=hu, ggo_hu=ggo_hu, in_range=in_range, mediastinum=between, core=core, dense=dense,
                       consolidation=consolidation, vessels=vessels, rim=rim, tubes=tube, ggo=ggo, lesion=lesion)
-    consolidation = (consolidation & lesion) | (edge & dense & ndi.binary_dilation(consolidation & lesion, _FACES))
+    consolidation = (consolidation & lesion) | (edge & dense & ndi.binary_dilation(consolidation & lesion, FACES))
     lesion |= edge
     labels = np.zeros(canonical_lungs.GetSize()[::-1], dtype=np.uint8)
     labels[box][lesion] = GGO  # labels[box] is a view: this writes the whole volume's labels

@@ -12,6 +12,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from lungtrack.io.images import spacing_volume_ml
+from lungtrack.labels import LEFT, RIGHT
 from lungtrack.segment.airways import track_airways
 from lungtrack.segment.body import body_mask
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
@@ -22,7 +23,6 @@ from lungtrack.segment.sides import body_midline, right_left, select_lungs
 
 log = logging.getLogger(__name__)
 
-RIGHT, LEFT = 1, 2
 
 
 def segment_lungs_threshold(

@@ -14,6 +14,9 @@ from scipy import ndimage as ndi
 
 from lungtrack.segment.distance import distance_to, fast_is_exact, signed_maurer
 
+#: 6-connectivity (face neighbours) of a (z, y, x) mask: one voxel, whatever the spacing.
+FACES = ndi.generate_binary_structure(3, 1)
+
 
 def bounding_box(mask: np.ndarray, margin):
     """(z, y, x) slices of the bounding box of ``mask`` grown by ``margin`` voxels per axis (z, y, x)."""
@@ -100,7 +103,7 @@ def _labels(mask: np.ndarray, full_connectivity: bool) -> tuple[np.ndarray, np.n
     if not mask.any():
         return np.zeros((0, 0, 0), dtype=np.int32), np.zeros(1, dtype=np.int64), (slice(0, 0),) * 3
     box = bounding_box(mask, [0, 0, 0])
-    structure = ndi.generate_binary_structure(3, 3 if full_connectivity else 1)
+    structure = ndi.generate_binary_structure(3, 3) if full_connectivity else FACES
     labels, _ = ndi.label(mask[box], structure=structure)
     return labels, np.bincount(labels.ravel()), box
 

@@ -111,7 +111,7 @@ def _jacobian_determinant(field: sitk.Image) -> np.ndarray:
     direction = np.reshape(field.GetDirection(), (3, 3))
     local = sitk.GetImageFromArray(sitk.GetArrayViewFromImage(field) @ direction, isVector=True)
     local.SetSpacing(field.GetSpacing())
-    return sitk.GetArrayViewFromImage(sitk.DisplacementFieldJacobianDeterminant(local))
+    return sitk.GetArrayFromImage(sitk.DisplacementFieldJacobianDeterminant(local))  # a copy: the image is temporary
 
 
 def jacobian_range(transform: sitk.Transform, lungs: sitk.Image) -> tuple[float, float]:

@@ -16,7 +16,8 @@ import SimpleITK as sitk
 from scipy import ndimage
 
 from lungtrack.io.images import voxel_volume_ml
-from lungtrack.measure.regions import LUNGS, lung_extents, zone_of
+from lungtrack.labels import LUNGS
+from lungtrack.measure.regions import lung_extents, zone_of
 from lungtrack.settings import default
 
 

@@ -19,10 +19,11 @@ from tqdm import tqdm
 
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path, write_text
-from lungtrack.io.images import read_image, same_grid, voxel_volume_ml
-from lungtrack.measure.patient import load_patient
+from lungtrack.io.images import voxel_volume_ml
+from lungtrack.io.names import lobe_map_path
+from lungtrack.io.scan_files import ScanFiles
+from lungtrack.measure.patient import patient_table, read_patient
 from lungtrack.measure.regions import ZONES, lobe_measures, zone_measures
-from lungtrack.segment.orientation import to_canonical
 from lungtrack.settings import default
 from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
@@ -44,17 +45,6 @@ class TrackingOptions:
     min_overlap: float = default("tracking", "min_lesion_overlap")
     growth_pct: float = default("tracking", "lesion_growth_pct")
     min_lesion_ml: float = default("tracking", "min_lesion_ml")
-
-
-def _lobes(lobes_dir, patient_id: str, scan: Scan) -> np.ndarray | None:
-    """Canonical lobe labels of a scan from ``lobes_dir/<patient>/<timepoint>_lobes.nii.gz``, or None if absent."""
-    path = Path(lobes_dir) / patient_id / f"{scan.timepoint}_lobes.nii.gz"
-    if not path.is_file():
-        return None
-    lobes = to_canonical(read_image(path))
-    if not same_grid(lobes, scan.ct):
-        raise InputError(path, "lobe labels are not on the grid of their CT image")
-    return sitk.GetArrayFromImage(lobes)
 
 
 def _slice_levels(baseline: Scan, lesion_profile: np.ndarray) -> dict[str, int]:
@@ -98,101 +88,152 @@ def _fit_warnings(date: str, dice_after: float, quality: dict) -> list[str]:
     return warnings
 
 
-def track_patient(metrics_paths, patient_id: str, out_dir, options: TrackingOptions = TrackingOptions(),
-                  lobes_dir=None) -> dict:
-    """Track one patient's scans (any order; the earliest is the baseline) and write the results.
+@dataclass(frozen=True)
+class _Tracked:
+    """What one scan adds to the patient's tracking.
 
-    Only the analysed scans are tracked: a metrics record whose status is failed (segmentation or
-    QC failed, :mod:`lungtrack.measure.outcome`) is left out, and the next scan is compared with the
-    last analysed one. With none analysed, the outputs are written empty. Returns the content of
-    ``tracking.json``.
+    ``transform_file``: relative to ``out_dir``, None at baseline; ``lesion_profile``: lesion voxels per
+    baseline slice (z) after registration; ``registration``: its row of ``registration`` (None at baseline).
     """
-    metrics_paths = [Path(p) for p in metrics_paths]
-    table, records = load_patient(metrics_paths, patient_id)
-    path_of = {json.loads(p.read_text())["timepoint"]: p for p in metrics_paths}
-    out_dir = Path(out_dir)
-    skipped = len(metrics_paths) - len(records)
-    if skipped:
-        log.info("%s: %d of %d scans not analysed (status failed), left out", patient_id, skipped, len(metrics_paths))
-    if not records:
-        return _write_results(out_dir, {"patient_id": patient_id, "baseline": None,
-                                        "settings": {**asdict(options), "lobes": bool(lobes_dir)}, "zones": ZONES,
-                                        "registration": [], "lesions": [], "regions": [], "slices": [],
-                                        "warnings": [], "lobes_used": False})
-    new_id = lesion_ids()
-    lesion_rows, region_rows, registration, warnings, scans = [], [], [], [], []
-    lesion_profile = None
-    previous = None
-    baseline = None
-    for index, record in enumerate(tqdm(records, desc=f"track {patient_id}", unit="scan", disable=None)):
-        scan = load_scan(record, path_of[record["timepoint"]])
-        date = scan.study_date
-        if baseline is None:
-            baseline, transform, transform_file = scan, identity(), None
-        else:
-            fit = register_scans((baseline.ct, baseline.lungs, baseline.lesions), (scan.ct, scan.lungs, scan.lesions),
-                                 options.registration)
-            transform, transform_file = fit.transform, f"transforms/{scan.timepoint}_to_baseline.h5"
-            write_transform(transform, out_dir / transform_file)
-            after = lung_dice(baseline.lungs, scan.lungs, transform)
-            before = lung_dice(baseline.lungs, scan.lungs, identity())
-            registration.append({"study_date": date, "timepoint": scan.timepoint, "method": fit.method,
-                                 "used": fit.used, "dice_lungs_before": before, "dice_lungs_after": after,
-                                 **fit.quality})
-            warnings += _fit_warnings(date, after, fit.quality)
-        scans.append((date, scan.timepoint, transform_file))
-        voxel_ml = voxel_volume_ml(scan.ct)
-        ct, lungs, lesions = (sitk.GetArrayFromImage(i) for i in (scan.ct, scan.lungs, scan.lesions))
-        components = find_components(scan.lesions, options.min_lesion_ml)
-        lesion_info = describe_components(sitk.GetArrayViewFromImage(components), ct, lungs, voxel_ml)
-        warped = sitk.GetArrayFromImage(components if index == 0 else warp_labels(components, baseline.ct, transform))
-        profile = (warped > 0).sum(axis=(1, 2))
-        lesion_profile = profile if lesion_profile is None else lesion_profile + profile
-        volumes = {c["label"]: c["volume_ml"] for c in lesion_info}
-        if previous is None:
-            ids = {c["label"]: new_id() for c in lesion_info}
-            events = {c["label"]: ("baseline", []) for c in lesion_info}
-        else:
-            links = match(previous["warped"], warped, options.min_overlap)
-            ids, events, resolved = interval_events(previous["ids"], previous["volumes"], volumes, links, new_id,
-                                                    options.growth_pct)
-            for label in resolved:
-                gone = previous["info"][label]
-                lesion_rows.append({"lesion_id": previous["ids"][label], "study_date": date,
-                                    "timepoint": scan.timepoint, "event": "resolved", "volume_ml": 0.0,
-                                    "mean_hu": None, "lung": gone["lung"], "zone": gone["zone"], "related": ""})
-        for c in lesion_info:
-            event, related = events[c["label"]]
-            lesion_rows.append({"lesion_id": ids[c["label"]], "study_date": date, "timepoint": scan.timepoint,
-                                "event": event, "volume_ml": c["volume_ml"], "mean_hu": c["mean_hu"],
-                                "lung": c["lung"], "zone": c["zone"], "related": ", ".join(related)})
-        previous = {"warped": warped, "ids": ids, "volumes": volumes, "info": {c["label"]: c for c in lesion_info}}
-        regions = zone_measures(lungs, lesions, voxel_ml)
-        if lobes_dir:
-            lobes = _lobes(lobes_dir, patient_id, scan)
-            if lobes is None:
-                warnings.append(f"{date}: no lobe labels found in {lobes_dir}; lobe scores left out")
-            else:
-                regions += lobe_measures(lobes, lesions, voxel_ml)
-        region_rows += [{"patient_id": patient_id, "study_date": date, "timepoint": scan.timepoint, **row}
-                        for row in regions]
-    slices = _slice_positions(scans, baseline, _slice_levels(baseline, lesion_profile))
 
-    result = {
+    study_date: str
+    timepoint: str
+    transform_file: str | None
+    lesion_profile: np.ndarray
+    registration: dict | None
+    regions: list[dict]
+    warnings: list[str]
+
+
+def _register(baseline: Scan, scan: Scan, method: str, out_dir: Path) -> tuple[sitk.Transform, str, dict, list[str]]:
+    """Fit ``scan`` to ``baseline`` and write the transform: (transform, its file relative to ``out_dir``,
+    the fit's row of ``registration`` with lung Dice (0–1) before and after, warnings about the fit)."""
+    fit = register_scans((baseline.ct, baseline.lungs, baseline.lesions), (scan.ct, scan.lungs, scan.lesions), method)
+    transform_file = f"transforms/{scan.timepoint}_to_baseline.h5"
+    write_transform(fit.transform, out_dir / transform_file)
+    after = lung_dice(baseline.lungs, scan.lungs, fit.transform)
+    before = lung_dice(baseline.lungs, scan.lungs, identity())
+    row = {"study_date": scan.study_date, "timepoint": scan.timepoint, "method": fit.method, "used": fit.used,
+           "dice_lungs_before": before, "dice_lungs_after": after, **fit.quality}
+    return fit.transform, transform_file, row, _fit_warnings(scan.study_date, after, fit.quality)
+
+
+class _LesionFollower:
+    """Gives the lesions of each scan, in date order, their ids and events against the previous scan.
+
+    ``rows`` collects the rows of ``lesions.csv``: one per lesion and scan, plus one ``resolved`` row
+    for each lesion of the previous scan without a match (:func:`lungtrack.track.lesions.interval_events`).
+    """
+
+    def __init__(self, options: TrackingOptions):
+        self.options, self.new_id, self.previous, self.rows = options, lesion_ids(), None, []
+
+    def follow(self, scan: Scan, warped: np.ndarray, lesions: list[dict]) -> None:
+        """Add ``scan``'s lesions (:func:`describe_components`), their components ``warped`` onto the baseline."""
+        volumes = {c["label"]: c["volume_ml"] for c in lesions}
+        where = {"study_date": scan.study_date, "timepoint": scan.timepoint}
+        if self.previous is None:
+            ids = {c["label"]: self.new_id() for c in lesions}
+            events = {c["label"]: ("baseline", []) for c in lesions}
+        else:
+            links = match(self.previous["warped"], warped, self.options.min_overlap)
+            ids, events, resolved = interval_events(self.previous["ids"], self.previous["volumes"], volumes, links,
+                                                    self.new_id, self.options.growth_pct)
+            for label in resolved:
+                gone = self.previous["lesions"][label]
+                self.rows.append({"lesion_id": self.previous["ids"][label], **where, "event": "resolved",
+                                  "volume_ml": 0.0, "mean_hu": None, "lung": gone["lung"], "zone": gone["zone"],
+                                  "related": ""})
+        for c in lesions:
+            event, related = events[c["label"]]
+            self.rows.append({"lesion_id": ids[c["label"]], **where, "event": event, "volume_ml": c["volume_ml"],
+                              "mean_hu": c["mean_hu"], "lung": c["lung"], "zone": c["zone"],
+                              "related": ", ".join(related)})
+        self.previous = {"warped": warped, "ids": ids, "volumes": volumes, "lesions": {c["label"]: c for c in lesions}}
+
+
+def _regions(scan: Scan, patient_id: str, lobes_dir) -> tuple[list[dict], list[str]]:
+    """(rows of regions.csv, warnings) of one scan: zones, and lobes when ``lobes_dir`` gives the scan's lobe map."""
+    voxel_ml = voxel_volume_ml(scan.ct)
+    lungs, lesions = sitk.GetArrayViewFromImage(scan.lungs), sitk.GetArrayViewFromImage(scan.lesions)
+    regions, warnings = zone_measures(lungs, lesions, voxel_ml), []
+    if scan.lobes is not None:
+        regions += lobe_measures(sitk.GetArrayViewFromImage(scan.lobes), lesions, voxel_ml)
+    elif lobes_dir:
+        warnings.append(f"{scan.study_date}: no lobe labels found in {lobes_dir}; lobe scores left out")
+    rows = [{"patient_id": patient_id, "study_date": scan.study_date, "timepoint": scan.timepoint, **row}
+            for row in regions]
+    return rows, warnings
+
+
+def _record(patient_id: str, options: TrackingOptions, lobes_dir, baseline: Scan | None, tracked: list[_Tracked],
+            lesion_rows: list[dict]) -> dict:
+    """The content of ``tracking.json`` from every scan's :class:`_Tracked`, in date order."""
+    regions = [row for t in tracked for row in t.regions]
+    slices = []
+    if baseline is not None:
+        levels = _slice_levels(baseline, sum(t.lesion_profile for t in tracked))
+        slices = _slice_positions([(t.study_date, t.timepoint, t.transform_file) for t in tracked], baseline, levels)
+    return {
         "patient_id": patient_id,
-        "baseline": baseline.timepoint,
+        "baseline": baseline.timepoint if baseline is not None else None,
         "settings": {**asdict(options), "lobes": bool(lobes_dir)},
         "zones": ZONES,
-        "registration": registration,
+        "registration": [t.registration for t in tracked if t.registration is not None],
         "lesions": lesion_rows,
-        "regions": region_rows,
+        "regions": regions,
         "slices": slices,
-        "warnings": warnings,
-        "lobes_used": any(r["metric"] == "lobe_severity_total" for r in region_rows),
+        "warnings": [w for t in tracked for w in t.warnings],
+        "lobes_used": any(r["metric"] == "lobe_severity_total" for r in regions),
     }
-    _write_results(out_dir, result)
-    log.info("%s: %d scans, %d lesion rows, %d new, %d resolved -> %s", patient_id, len(records), len(lesion_rows),
-             sum(r["event"] == "new" for r in lesion_rows), sum(r["event"] == "resolved" for r in lesion_rows), out_dir)
+
+
+def _analysed_scans(metrics_paths: list[Path], scan_files: list[ScanFiles],
+                    patient_id: str) -> list[tuple[dict, Path, ScanFiles]]:
+    """(metrics record, its file, the scan's files) of each analysed scan of the patient, in date order."""
+    records = read_patient(metrics_paths, patient_id)
+    given = {r["timepoint"]: (path, files) for r, path, files in zip(records, metrics_paths, scan_files, strict=True)}
+    _, analysed = patient_table(records)
+    skipped = len(records) - len(analysed)
+    if skipped:
+        log.info("%s: %d of %d scans not analysed (status failed), left out", patient_id, skipped, len(records))
+    return [(record, *given[record["timepoint"]]) for record in analysed]
+
+
+def track_patient(metrics_paths, scan_files: list[ScanFiles], patient_id: str, out_dir,
+                  options: TrackingOptions = TrackingOptions(), lobes_dir=None) -> dict:
+    """Track one patient's scans (any order; the earliest is the baseline) and write the results.
+
+    ``scan_files``: the CT and masks of each metrics file, in the order of ``metrics_paths``
+    (:func:`lungtrack.io.scan_files.pair_scan_files`). Only the analysed scans are tracked (and
+    their files read): a metrics record whose status is failed (segmentation or QC failed,
+    :mod:`lungtrack.measure.outcome`) is left out, and the next scan is compared with the last
+    analysed one. With none analysed, the outputs are written empty. Returns the content of
+    ``tracking.json``.
+    """
+    out_dir = Path(out_dir)
+    scans = _analysed_scans([Path(p) for p in metrics_paths], list(scan_files), patient_id)
+    follower, tracked, baseline = _LesionFollower(options), [], None
+    for record, source, files in tqdm(scans, desc=f"track {patient_id}", unit="scan", disable=None):
+        lobes = lobe_map_path(lobes_dir, patient_id, record["timepoint"]) if lobes_dir else None
+        scan = load_scan(record, source, files, lobes if lobes is not None and lobes.is_file() else None)
+        if baseline is None:
+            baseline, transform, transform_file, registration, warnings = scan, identity(), None, None, []
+        else:
+            transform, transform_file, registration, warnings = _register(baseline, scan, options.registration, out_dir)
+        components = find_components(scan.lesions, options.min_lesion_ml)
+        lesions = describe_components(sitk.GetArrayViewFromImage(components), sitk.GetArrayViewFromImage(scan.ct),
+                                      sitk.GetArrayViewFromImage(scan.lungs), voxel_volume_ml(scan.ct))
+        warped = sitk.GetArrayFromImage(components if scan is baseline else warp_labels(components, baseline.ct,
+                                                                                            transform))
+        follower.follow(scan, warped, lesions)
+        regions, region_warnings = _regions(scan, patient_id, lobes_dir)
+        tracked.append(_Tracked(scan.study_date, scan.timepoint, transform_file, (warped > 0).sum(axis=(1, 2)),
+                                registration, regions, warnings + region_warnings))
+    result = _write_results(out_dir, _record(patient_id, options, lobes_dir, baseline, tracked, follower.rows))
+    rows = follower.rows
+    log.info("%s: %d scans, %d lesion rows, %d new, %d resolved -> %s", patient_id, len(scans), len(rows),
+             sum(r["event"] == "new" for r in rows), sum(r["event"] == "resolved" for r in rows), out_dir)
     return result
 
 

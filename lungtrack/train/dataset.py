@@ -24,6 +24,7 @@ from tqdm import tqdm
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import write_text
 from lungtrack.io.images import read_image, write_image
+from lungtrack.labels import CONSOLIDATION, GGO
 from lungtrack.measure.reference import load_reference
 from lungtrack.segment.nnunet.model import as_volume
 
@@ -102,8 +103,8 @@ def case_labels(lungs: np.ndarray | None, lesions: np.ndarray | None, labels: di
     if lesions is not None and "lesion" in labels:
         out[lesions > 0] = labels["lesion"]
     elif lesions is not None:
-        out[lesions == 1] = labels["ggo"]
-        out[lesions == 2] = labels["consolidation"]
+        out[lesions == GGO] = labels["ggo"]
+        out[lesions == CONSOLIDATION] = labels["consolidation"]
     return out
 
 

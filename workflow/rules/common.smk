@@ -14,6 +14,7 @@ from lungtrack import workflow_options
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest.fingerprint import tree_fingerprint
 from lungtrack.ingest.status import read_status
+from lungtrack.io.names import lobe_map_path
 from lungtrack.measure.reference_files import reference_paths
 from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
@@ -132,16 +133,24 @@ def patient_metrics(wildcards):
     return [out("metrics", c["patient_id"], f"{c['timepoint']}.json") for c in patient_cases(wildcards)]
 
 
-def patient_scans(kind):
-    """Input function: the patient's analysed CTs (kind "image") or masks ("lungs", "lesions"), as the metrics name them."""
+def scan_file(kind, case):
+    """The case's CT (kind "image") or mask ("lungs", "lesions")."""
     folder, name = {
         "image": ("images", "{}.nii.gz"),
         "lungs": ("masks", "{}_lungs.nii.gz"),
         "lesions": ("masks", "{}_lesions.nii.gz"),
     }[kind]
-    return lambda wildcards: [
-        out(folder, wildcards.patient, name.format(c["timepoint"])) for c in patient_cases(wildcards)
-    ]
+    return out(folder, case["patient_id"], name.format(case["timepoint"]))
+
+
+def patient_scans(kind):
+    """Input function: the patient's analysed CTs or masks (scan_file), in the order of patient_metrics."""
+    return lambda wildcards: [scan_file(kind, c) for c in patient_cases(wildcards)]
+
+
+def all_scans(kind):
+    """Input function: every analysed CT or mask (scan_file), in the order of all_metrics."""
+    return lambda wildcards: [scan_file(kind, c) for c in ok_cases()]
 
 
 def analysed_patients():
@@ -182,7 +191,7 @@ def lobe_map(patient, timepoint):
     """A case's lobe map as a list: made by the segment rule, or found in tracking.lobes_dir; [] when none."""
     if not lobes_dir():
         return []
-    path = Path(lobes_dir()) / patient / f"{timepoint}_lobes.nii.gz"
+    path = lobe_map_path(lobes_dir(), patient, timepoint)
     made_here = NNUNET_LOBES and not config["tracking"]["lobes_dir"]
     return [str(path)] if made_here or path.exists() else []
 
@@ -284,20 +293,6 @@ def nnunet_model_files(wildcards):
 SEGMENT_STEPS = (
     ["segment_nnunet"] if config["segmentation"]["backend"] == "nnunet" else ["segment_lungs", "segment_lesions"]
 )
-
-
-# --- evaluate
-
-
-def evaluation_inputs(kind):
-    """Input function: the per-case files of ``kind`` (images, lung masks, lesion masks) of every case."""
-    layout = {
-        "images": ("images", "{timepoint}.nii.gz"),
-        "lungs": ("masks", "{timepoint}_lungs.nii.gz"),
-        "lesions": ("masks", "{timepoint}_lesions.nii.gz"),
-    }
-    folder, name = layout[kind]
-    return lambda wildcards: [out(folder, c["patient_id"], name.format(timepoint=c["timepoint"])) for c in ok_cases()]
 
 
 # --- DICOM export

@@ -4,9 +4,10 @@
 rule evaluate:
     input:
         metrics=all_metrics,
-        images=evaluation_inputs("images"),
-        lungs=evaluation_inputs("lungs"),
-        lesions=evaluation_inputs("lesions"),
+        # the CT and masks of each metrics file, in the same order
+        images=all_scans("image"),
+        lungs=all_scans("lungs"),
+        lesions=all_scans("lesions"),
         labels=config["evaluation"]["labels"] or [],
     output:
         cases=out("evaluation", "cases.csv"),
@@ -34,4 +35,5 @@ rule evaluate:
         reference=f"--reference-dir {shlex.quote(REFERENCE_DIR)}" if REFERENCE_DIR else "",
         out_dir=lambda wildcards, output: Path(output.html).parent,
     shell:
-        "lungtrack evaluate {input.metrics} {params.options} {params.reference} --out-dir {params.out_dir:q} > {log} 2>&1"
+        "lungtrack evaluate {input.metrics} --images {input.images} --lungs {input.lungs} --lesions {input.lesions}"
+        " {params.options} {params.reference} --out-dir {params.out_dir:q} > {log} 2>&1"

@@ -3,7 +3,6 @@
 # series to reference and are skipped.
 rule export_dicom:
     input:
-        # the masks are read through the paths inside the metrics file; listed so that Snakemake tracks them
         metrics=out("metrics", "{patient}", "{timepoint}.json"),
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
@@ -27,5 +26,6 @@ rule export_dicom:
         options=cli_options("export-dicom"),
         previous=lambda wildcards, input: f"--previous {shlex.quote(input.previous[0])}" if input.previous else "",
     shell:
-        "lungtrack export-dicom {input.metrics} --files {input.files} --root {params.root:q}"
+        "lungtrack export-dicom {input.metrics} --lungs {input.lungs} --lesions {input.lesions}"
+        " --files {input.files} --root {params.root:q}"
         " --seg {output.seg} --sr {output.sr} {params.options} {params.previous} > {log} 2>&1"

@@ -4,7 +4,7 @@
 rule patient_report:
     input:
         metrics=patient_metrics,
-        # the slices are drawn from these (named by the metrics files) and the transforms in the tracking folder
+        # the slices are drawn from the CT and masks of each metrics file (same order) and the transforms
         images=patient_scans("image"),
         lungs=patient_scans("lungs"),
         lesions=patient_scans("lesions"),
@@ -28,7 +28,8 @@ rule patient_report:
     params:
         options=cli_options("report"),
     shell:
-        "lungtrack report --patient-id {wildcards.patient} {input.metrics} --tracking {input.tracking}/tracking.json"
+        "lungtrack report --patient-id {wildcards.patient} {input.metrics} --images {input.images}"
+        " --lungs {input.lungs} --lesions {input.lesions} --tracking {input.tracking}/tracking.json"
         " {params.options} --status {input.status} --out {output.html} > {log} 2>&1"
 
 

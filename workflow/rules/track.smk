@@ -3,11 +3,11 @@
 
 rule track:
     input:
-        # read through the paths inside the metrics files; listed so that Snakemake tracks them
+        metrics=patient_metrics,
+        # the CT and masks of each metrics file, in the same order (patient_cases)
         images=patient_scans("image"),
         lungs=patient_scans("lungs"),
         lesions=patient_scans("lesions"),
-        metrics=patient_metrics,
         lobes=lambda wc: [p for c in patient_cases(wc) for p in lobe_map(wc.patient, c["timepoint"])],
     output:
         tracking=directory(out("tracking", "{patient}")),
@@ -27,4 +27,5 @@ rule track:
         lobes=lambda wc: f"--lobes-dir {lobes_dir()}" if lobes_dir() else "",
     shell:
         "lungtrack track --patient-id {wildcards.patient} --out-dir {output.tracking}"
-        " {params.options} {params.lobes} {input.metrics} > {log} 2>&1"
+        " {params.options} {params.lobes} {input.metrics} --images {input.images} --lungs {input.lungs}"
+        " --lesions {input.lesions} > {log} 2>&1"

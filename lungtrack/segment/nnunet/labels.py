@@ -2,7 +2,7 @@
 lobes (1 right upper, 2 right middle, 3 right lower, 4 left upper, 5 left lower).
 
 A label map says which model labels mean which role. Roles: ``lung_right``, ``lung_left``,
-``lung`` (either side), the five lobes (``LOBE_ROLES``, each counting as lung of its side),
+``lung`` (either side), the five lobes (``lungtrack.labels.LOBE_ROLES``, each counting as lung of its side),
 ``ggo``, ``consolidation``, ``lesion`` (type unknown, written as GGO).
 Models trained by ``lungtrack train`` name their labels after the roles in ``dataset.json``
 (``lung``, and ``ggo``/``consolidation`` or ``lesion``),
@@ -14,18 +14,15 @@ import numpy as np
 from scipy import ndimage
 
 from lungtrack.errors import InputError
+from lungtrack.labels import CONSOLIDATION, GGO, LEFT, LOBE_ROLES, LOBES_OF_LUNG, RIGHT
 from lungtrack.segment.body import body_mask
 from lungtrack.segment.morphology import components
 from lungtrack.segment.sides import body_midline, right_left
 
-#: Lobe roles in the order of their values in the lobe map (1..5, as ``lungtrack.measure.regions.LOBES``).
-LOBE_ROLES = ("lobe_right_upper", "lobe_right_middle", "lobe_right_lower", "lobe_left_upper", "lobe_left_lower")
 RIGHT_LOBES, LEFT_LOBES = LOBE_ROLES[:3], LOBE_ROLES[3:]
 LUNG_ROLES = ("lung_right", "lung_left", "lung") + LOBE_ROLES
 LESION_ROLES = ("ggo", "consolidation", "lesion")
 ROLES = LUNG_ROLES + LESION_ROLES
-RIGHT, LEFT = 1, 2
-GGO, CONSOLIDATION = 1, 2
 # A lung component is kept when it has this share of the largest one's voxels.
 MIN_LUNG_SHARE = 0.05
 
@@ -135,7 +132,7 @@ def lobes_from(seg: np.ndarray, mapping: dict, lungs: np.ndarray) -> np.ndarray:
     out = np.zeros(seg.shape, np.uint8)
     for value, role in enumerate(LOBE_ROLES, start=1):
         out[_mask(seg, mapping, [role])] = value
-    for side, values in ((RIGHT, (1, 2, 3)), (LEFT, (4, 5))):
+    for side, values in LOBES_OF_LUNG.items():
         inside = lungs == side
         own = inside & np.isin(out, values)
         out[~inside & np.isin(out, values)] = 0
