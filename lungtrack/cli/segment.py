@@ -54,21 +54,6 @@ def add_arguments(parser) -> None:
     add_status_argument(parser)
 
 
-def _check_headers(paths) -> None:
-    """Every image header readable (InputError naming the first that is not), before any model loads."""
-    import SimpleITK as sitk
-
-    from lungtrack.errors import InputError
-
-    for path in paths:
-        reader = sitk.ImageFileReader()
-        reader.SetFileName(str(path))
-        try:
-            reader.ReadImageInformation()
-        except RuntimeError as exc:
-            raise InputError(path, f"not a readable image ({str(exc).strip().splitlines()[-1]})") from None
-
-
 def segment_batch(cases, opts: dict) -> int:
     """Predict every (image, prefix) of ``cases`` with the models of ``opts`` loaded once; returns the CTs done.
 
@@ -77,12 +62,14 @@ def segment_batch(cases, opts: dict) -> int:
     """
     from lungtrack.ingest.status import run_step
     from lungtrack.io.images import read_image, write_image
+    from lungtrack.measure.reference import read_grid
     from lungtrack.segment.nnunet import check_model, predict_case
 
     check_model(opts["model"], opts["labels"], opts["preset"], "lungs")
     if opts["lesion_model"] is not None:
         check_model(opts["lesion_model"], opts["lesion_labels"], None, "lesions")
-    _check_headers(image for image, _ in cases)
+    for image_path, _ in cases:  # every header readable (InputError naming the first that is not) before loading
+        read_grid(image_path)
     done = 0
     for image_path, prefix in cases:
         start = time.perf_counter()
