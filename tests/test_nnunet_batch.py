@@ -83,7 +83,7 @@ def test_a_batch_loads_the_model_once_and_gives_the_per_ct_masks(phantom_model, 
 
     for image, prefix in cases:
         masks = {}
-        for way, extra in (("batch", ["--predicted", prefix]), ("alone", [])):
+        for way, extra in (("batch", ["--predicted", str(prefix)]), ("alone", [])):
             masks[way] = {k: tmp_path / way / f"{image.name}_{k}.nii.gz" for k in ("lungs", "lesions")}
             status = tmp_path / way / f"{image.name}.json"
             assert main(["segment", str(image), "--model", str(phantom_model), "--workers", "2", *extra,
