@@ -125,6 +125,8 @@ def test_workflow_in_batches_gives_the_cohort_table_of_one_job_per_ct(phantom_mo
     assert [p.read_text().count(" loaded (") for p in logs] == [1, 1]
     assert not (batched / "nnunet_batches").exists() or not any((batched / "nnunet_batches").iterdir())
     assert not (per_ct / "logs" / "segment_nnunet_batch").exists()
+    # the tiny model's lungs are rough: quality control may fail a scan, and its reason (with the lung volume in
+    # mL) is then what the rows compare, besides the masks below
     pd.testing.assert_frame_equal(pd.read_csv(batched / "cohort.csv"), pd.read_csv(per_ct / "cohort.csv"))
     masks = sorted(p.relative_to(per_ct) for p in per_ct.glob("masks/*/*.nii.gz"))
     assert len(masks) == 6 and masks == sorted(p.relative_to(batched) for p in batched.glob("masks/*/*.nii.gz"))

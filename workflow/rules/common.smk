@@ -278,6 +278,10 @@ def nnunet_model_files(wildcards):
 # Batches (nnunet.batch_cases > 0): rule segment_nnunet_batch predicts the CTs of a batch with one model
 # load, rule segment_nnunet makes each CT's masks from its label maps.
 NNUNET_BATCH = NNUNET_BACKEND and NNUNET["batch_cases"] > 0
+# The group of a CT's chain (convert -> segment -> measure): "case", bundled by group-components; with
+# batches "batch", which also holds the batch's prediction, so that each batch is one group job (one
+# SLURM job, one model load) whatever group-components says about "case".
+CASE_GROUP = "batch" if NNUNET_BATCH else "case"
 
 
 wildcard_constraints:

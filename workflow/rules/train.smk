@@ -1,7 +1,7 @@
 # nnU-Net models: `snakemake train` trains one and installs it at nnunet.model; with
 # segmentation.backend nnunet, rule segment_nnunet makes each CT's lungs and lesions (and lobes) with it:
 # with nnunet.batch_cases > 0 from the label maps that rule segment_nnunet_batch predicted for a batch of CTs
-# in one process (one model load; in no group, so one SLURM job per batch), else predicting the CT itself.
+# in one process (one model load; group "batch": one SLURM job per batch), else predicting the CT itself.
 # Training runs only when asked for: segmentation reads the model's files, not rule train's output, and
 # stops at once when the model folder does not exist.
 rule train:
@@ -47,7 +47,7 @@ if config["segmentation"]["backend"] == "nnunet":
         benchmark:
             bench("segment_nnunet", "{patient}", "{timepoint}")
         group:
-            "case"
+            CASE_GROUP
         conda:
             "../../envs/nnunet.yaml"
         # from a batch's label maps no network runs: one thread, no GPU
@@ -83,6 +83,8 @@ if NNUNET_BATCH:
             log("segment_nnunet_batch", "{batch}"),
         benchmark:
             bench("segment_nnunet_batch", "{batch}")
+        group:
+            CASE_GROUP
         conda:
             "../../envs/nnunet.yaml"
         threads: NNUNET["workers"]
