@@ -1,4 +1,4 @@
-"""Inference time per case of the nnunet backend against the ``nnUNetv2_predict`` command.
+"""Inference time per case of the nnunet backend: against ``nnUNetv2_predict``, and in batches against one process per CT.
 
 Both run the same trained model on the same phantom CTs (NIfTI in HU) with the same settings
 (one fold, no test-time mirroring, step 0.5, 2 workers) and write the model's label maps. The
@@ -7,6 +7,13 @@ backend loads the model once in this process and predicts every case in turn
 ``nnUNetv2_predict`` started once on the folder of all cases. Prints seconds per
 case of each (the backend's split into the one model load and the prediction per case) and their
 ratio (backend / command; target <= 1.0), and checks that both give the same labels.
+
+Then ``lungtrack segment`` as the workflow runs it, each command a process of its own: one process per
+CT that loads the model and writes lungs and lesions (rule segment_nnunet without batches, the baseline),
+against one process for all CTs (``--case``, rule segment_nnunet_batch: one model load) followed by one
+``--predicted`` process per CT making its masks from the label maps (rule segment_nnunet in batches).
+Prints seconds per case of each, the model loads of each (from the log), their ratio (batch / per CT;
+target < 1.0), and checks that both give the same masks.
 
 Without ``--model`` a tiny phantom model is trained first (a few minutes on CPU).
 
@@ -86,6 +93,40 @@ def main() -> None:
     print(f"nnUNetv2_predict command:                 {command_s:.2f} s/case")
     print(f"ratio backend / command: {backend_s / command_s:.2f} (target <= 1.0)")
     print(f"identical label maps: {sum(same)}/{len(same)}")
+    _batch_against_per_ct(folder, fold, images, tmp / "workflow", args.workers)
+
+
+def _lungtrack(*args) -> tuple[float, str]:
+    """(seconds, log) of `lungtrack ARGS` run as a process of its own."""
+    start = time.perf_counter()
+    res = subprocess.run([str(Path(sys.executable).with_name("lungtrack")), *map(str, args)], capture_output=True,
+                         text=True, check=True)
+    return time.perf_counter() - start, res.stderr
+
+
+def _batch_against_per_ct(folder: Path, fold: str, images: list, out: Path, workers: int) -> None:
+    model = ["--model", folder, "--folds", fold, "--workers", workers]
+    masks = {way: {image: [out / way / f"{image.name}_{k}.nii.gz" for k in ("lungs", "lesions")] for image in images}
+             for way in ("per_ct", "batch")}
+
+    def mask_args(way, image):
+        return ["--lungs", masks[way][image][0], "--lesions", masks[way][image][1]]
+
+    runs = [_lungtrack("segment", image, *model, *mask_args("per_ct", image)) for image in images]
+    per_ct_s, per_ct_loads = sum(t for t, _ in runs), sum(log.count(" loaded (") for _, log in runs)
+    prefixes = {image: out / "batch" / image.name.split(".")[0] for image in images}
+    batch_s, log = _lungtrack("segment", *model, *[w for image in images for w in ("--case", image, prefixes[image])])
+    batch_loads = log.count(" loaded (")
+    masks_s = sum(_lungtrack("segment", image, *model, "--predicted", prefixes[image], *mask_args("batch", image))[0]
+                  for image in images)
+    n = len(images)
+    same = sum(np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(a))), sitk.GetArrayFromImage(sitk.ReadImage(str(b))))
+               for image in images for a, b in zip(masks["per_ct"][image], masks["batch"][image]))
+    print(f"lungtrack segment, one process per CT:   {per_ct_s / n:.2f} s/case ({per_ct_loads} model loads)")
+    print(f"lungtrack segment in a batch:            {(batch_s + masks_s) / n:.2f} s/case ({batch_loads} model load"
+          f" for {n} CTs: batch {batch_s / n:.2f} s/case + masks from its label maps {masks_s / n:.2f} s/case)")
+    print(f"ratio batch / per CT: {(batch_s + masks_s) / per_ct_s:.2f} (target < 1.0)")
+    print(f"identical masks: {same}/{2 * n}")
 
 
 if __name__ == "__main__":

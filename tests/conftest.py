@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root, the optional ../shared data folder, snakemake command lines."""
+"""Shared fixtures: the repository root, the optional ../shared data folder, snakemake command lines, a
+tiny phantom nnU-Net model."""
 
 import os
 import sys
@@ -45,3 +46,22 @@ def snakemake_cmd():
                 "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
 
     return build
+
+
+#: small phantom CTs (96 x 96 pixels of 3.6 mm, 5 mm slices) for tests that run nnU-Net
+SMALL_PHANTOM = {"matrix": 96, "pixel_mm": 3.6, "slice_mm": 5.0}
+
+
+@pytest.fixture(scope="session")
+def phantom_model(tmp_path_factory) -> Path:
+    """A tiny 2D lung and lesion model that lungtrack trains (seeded) on 3 small phantom CTs (seeds 1000-1002),
+    once per session: its installed folder (nnunet.model). nnU-Net runs for real; its masks are rough."""
+    from lungtrack.train.nnunet_training import TrainingOptions, train_model
+    from lungtrack.train.phantom_cases import phantom_cases
+
+    root = tmp_path_factory.mktemp("phantom_model")
+    cases = phantom_cases(root / "cases", 3, 1, 1000, **SMALL_PHANTOM)
+    train_model(cases, root / "work", root / "nnunet", opts=TrainingOptions(
+        configuration="2d", optimizer="adam", folds=("all",), epochs=10, iterations_per_epoch=5, batch_size=8,
+        base_features=8, max_features=64, target_spacing_mm=(3.6, 3.6, 5.0), workers=2, seed=0))
+    return root / "nnunet"

@@ -43,6 +43,7 @@ GIVEN_OTHERWISE = {
     "ingest.samples": "SOURCE of `lungtrack inventory`",
     "nnunet.model": "--model of `lungtrack segment` (a preset's folder in it) and MODEL_DIR of `lungtrack train`",
     "nnunet.workers": "--workers from the job's threads (a new count must not rerun the jobs)",
+    "nnunet.batch_cases": "the number of --case of `lungtrack segment` in rule segment_nnunet_batch",
     "tracking.lobes_dir": "--lobes-dir of `lungtrack track`: the key, or the lobe model's masks",
     "export.dicom": "whether rule export_dicom runs",
 }

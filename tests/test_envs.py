@@ -16,7 +16,7 @@ import yaml
 
 ENV_EXTRAS = {"core.yaml": [], "nnunet.yaml": ["nnunet"]}
 # rules that need PyTorch; every other rule runs in the core env, which has none
-NNUNET_RULES = {"train", "segment_nnunet"}
+NNUNET_RULES = {"train", "segment_nnunet", "segment_nnunet_batch"}
 SOURCE = "${LUNGTRACK_SOURCE}"
 
 

@@ -146,3 +146,24 @@ def test_segment_cli_reports_a_missing_model_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"lungtrack segment: error: {tmp_path / 'none'}: nnU-Net model folder does not exist"]
     assert not (tmp_path / "out.nii.gz").exists()
+
+
+def test_a_seeded_training_records_its_seed_and_the_trainer_seeds_everything(monkeypatch):
+    import random
+
+    import torch
+
+    from lungtrack.segment.nnunet.trainers.lungtrack_nnunet_trainer import _seed_everything
+
+    plans = {"plans_name": "nnUNetPlans", "configurations": {"2d": {"architecture": {"arch_kwargs": {
+        "features_per_stage": [32, 64]}}}}}
+    assert lungtrack_plans(plans, TrainingOptions(configuration="2d", seed=7))["lungtrack_training"]["seed"] == 7
+    assert "seed" not in lungtrack_plans(plans, TrainingOptions(configuration="2d"))["lungtrack_training"]
+    monkeypatch.setenv("nnUNet_n_proc_DA", "2")
+    draws = []
+    for _ in range(2):
+        _seed_everything(7)
+        draws.append((random.random(), np.random.rand(), torch.rand(1).item()))
+    assert draws[0] == draws[1] and os.environ["nnUNet_n_proc_DA"] == "0"
+    assert torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(False)

@@ -167,3 +167,21 @@ def test_2d_model_of_windowed_slices_segments_a_hu_volume_only_with_its_window(t
     capsys.readouterr()
     assert main(["segment", str(tmp_path / "ct.nii.gz"), "--model", str(plain), "--lesions", str(out)]) == 2
     assert "needs its HU window recorded" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_seeded_training_gives_the_same_checkpoint_twice(tmp_path, cases3d):
+    import torch
+
+    weights = []
+    for run in ("a", "b"):
+        model = tmp_path / run
+        assert main(["train", str(model), "--images", str(cases3d / "images"), "--lungs", str(cases3d / "lungs"),
+                     "--configuration", "3d_fullres", *TINY, "--iterations-per-epoch", "3", "--seed", "5"]) == 0
+        checkpoint = next(model.rglob("checkpoint_final.pth"))
+        weights.append(torch.load(checkpoint, map_location="cpu", weights_only=False)["network_weights"])
+    assert weights[0].keys() == weights[1].keys()
+    for name, tensor in weights[0].items():
+        assert torch.equal(tensor, weights[1][name]), name
+    # the seed is recorded with the model, so that the training can be repeated
+    assert json.loads(next((tmp_path / "a").rglob("plans.json")).read_text())["lungtrack_training"]["seed"] == 5

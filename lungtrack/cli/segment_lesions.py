@@ -29,7 +29,7 @@ def run(args) -> int:
     def segment():
         write_image(segment_lesions(image, lungs, backend=args.backend), args.out)
 
-    if segment_or_record(args, image, segment, [args.out]):
+    if segment_or_record(args.status, image, segment, [args.out]):
         log.info("segment-lesions: %s -> %s (%s backend, %.1f s)", args.image, args.out, args.backend,
                  time.perf_counter() - start)
     return 0

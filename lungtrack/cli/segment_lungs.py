@@ -24,15 +24,16 @@ def add_status_argument(parser) -> None:
                              "reports the scan as failed and goes on")
 
 
-def segment_or_record(args, image, segment, outputs) -> bool:
-    """Run ``segment()`` (which writes the masks); on failure with ``--status``, write ``outputs`` empty.
+def segment_or_record(status, image, segment, outputs) -> bool:
+    """Run ``segment()`` (which writes the masks); on failure with a ``status`` path (``--status``), record it
+    there and write ``outputs`` empty.
 
     Returns whether the segmentation succeeded.
     """
     from lungtrack.ingest.status import run_step
     from lungtrack.io.images import empty_labels, write_image
 
-    if run_step(args.status, "segment", segment):
+    if run_step(status, "segment", segment):
         return True
     for path in outputs:
         write_image(empty_labels(image), path)
@@ -59,7 +60,7 @@ def run(args) -> int:
     check_image_path(args.out)
     image = read_ct(args.image)
     start = time.perf_counter()
-    if segment_or_record(args, image, lambda: write_image(segment_lungs(image, backend=args.backend), args.out),
+    if segment_or_record(args.status, image, lambda: write_image(segment_lungs(image, backend=args.backend), args.out),
                          [args.out]):
         log.info("segment-lungs: %s -> %s (%s backend, %.1f s)", args.image, args.out, args.backend,
                  time.perf_counter() - start)

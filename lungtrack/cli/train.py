@@ -11,8 +11,8 @@ log = logging.getLogger(__name__)
 #: config keys given as flags (the workflow gives MODEL_DIR, nnunet.model, and --workers from the job's threads)
 OPTIONS = {"training": ["images", "lungs", "lesions", "mask_values", "phantom.patients", "phantom.timepoints",
                         "phantom.seed", "configuration", "optimizer", "folds", "epochs", "iterations_per_epoch",
-                        "batch_size", "base_features", "max_features", "target_spacing_mm", "window", "device",
-                        "work_dir", "dataset_id", "dataset_name"]}
+                        "batch_size", "base_features", "max_features", "target_spacing_mm", "window", "seed",
+                        "device", "work_dir", "dataset_id", "dataset_name"]}
 
 
 def add_arguments(parser) -> None:
@@ -48,7 +48,7 @@ def run(args) -> int:
         epochs=args.epochs, iterations_per_epoch=args.iterations_per_epoch, batch_size=args.batch_size,
         base_features=args.base_features, max_features=args.max_features, device=args.device,
         workers=args.workers, target_spacing_mm=tuple(args.target_spacing_mm) if args.target_spacing_mm else None,
-        window=tuple(args.window) if args.window else None, augmentation=not args.no_augmentation)
+        window=tuple(args.window) if args.window else None, augmentation=not args.no_augmentation, seed=args.seed)
     if opts.device == "cuda":
         import torch
 

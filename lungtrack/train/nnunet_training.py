@@ -35,7 +35,8 @@ class TrainingOptions:
     the network works at, 2d using x and y (None: planned; coarser trains and predicts faster);
     ``window`` (lo, hi) HU the 8-bit training slices were made with, recorded in the plans so that
     the backend can window HU volumes for the model (None: none); ``augmentation`` (False: none,
-    for quick smoke-test models)."""
+    for quick smoke-test models); ``seed`` (None: unseeded) of a deterministic training, recorded
+    in the plans (see ``nnUNetTrainerLungtrack``)."""
 
     configuration: str = "3d_fullres"
     optimizer: str = "sgd"
@@ -50,6 +51,7 @@ class TrainingOptions:
     target_spacing_mm: tuple | None = None
     window: tuple | None = None
     augmentation: bool = True
+    seed: int | None = None
 
 
 def features_per_stage(planned: list[int], base: int | None, maximum: int | None) -> list[int]:
@@ -83,6 +85,8 @@ def lungtrack_plans(plans: dict, opts: TrainingOptions) -> dict:
         if not lo < hi:
             raise InputError(None, f"window {opts.window}: the lower HU bound must be below the upper one")
         plans["lungtrack_training"]["window"] = [lo, hi]
+    if opts.seed is not None:
+        plans["lungtrack_training"]["seed"] = int(opts.seed)
     return plans
 
 

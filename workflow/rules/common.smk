@@ -288,6 +288,62 @@ def nnunet_model_files(wildcards):
     return files
 
 
+# Batches (nnunet.batch_cases > 0): rule segment_nnunet_batch predicts the CTs of a batch with one model
+# load, rule segment_nnunet makes each CT's masks from its label maps.
+NNUNET_BATCH = NNUNET_BACKEND and NNUNET["batch_cases"] > 0
+# The group of a CT's chain (convert -> segment -> measure): "case", bundled by group-components; with
+# batches "batch", which also holds the batch's prediction, so that each batch is one group job (one
+# SLURM job, one model load) whatever group-components says about "case".
+CASE_GROUP = "batch" if NNUNET_BATCH else "case"
+
+
+wildcard_constraints:
+    batch="[0-9]+",
+
+
+def nnunet_batches():
+    """The analysed cases in batches of nnunet.batch_cases, in order of study date (then patient): a new
+    follow-up scan joins the last batch, so that only that batch is predicted again."""
+    ordered = sorted(ok_cases(), key=lambda c: (c["timepoint"], c["patient_id"]))
+    size = NNUNET["batch_cases"]
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+def nnunet_batch(wildcards):
+    """The cases of batch ``wildcards.batch``."""
+    return nnunet_batches()[int(wildcards.batch)]
+
+
+def nnunet_batch_images(wildcards):
+    return [out("images", c["patient_id"], f"{c['timepoint']}.nii.gz") for c in nnunet_batch(wildcards)]
+
+
+def nnunet_batch_cases(wildcards, output):
+    """--case IMAGE PREFIX of each CT of the batch: its label maps and status go to <batch folder>/<patient>/<timepoint>_*."""
+    return " ".join(
+        f"--case {shlex.quote(out('images', c['patient_id'], c['timepoint'] + '.nii.gz'))}"
+        f" {shlex.quote(str(Path(output.predictions, c['patient_id'], c['timepoint'])))}"
+        for c in nnunet_batch(wildcards)
+    )
+
+
+def nnunet_predictions(wildcards):
+    """The batch folder holding the case's label maps, as a list; [] without batches."""
+    if not NNUNET_BATCH:
+        return []
+    for index, batch in enumerate(nnunet_batches()):
+        if any(c["patient_id"] == wildcards.patient and c["timepoint"] == wildcards.timepoint for c in batch):
+            return [out("nnunet_batches", str(index))]
+    raise ValueError(f"case {wildcards.patient}/{wildcards.timepoint} is in no batch (not analysed)")
+
+
+def nnunet_predicted(wildcards, input):
+    """--predicted PREFIX of the case's label maps in its batch folder; "" without batches."""
+    if not input.predictions:
+        return ""
+    return f"--predicted {shlex.quote(str(Path(input.predictions[0], wildcards.patient, wildcards.timepoint)))}"
+
+
 # --- measure
 
 SEGMENT_STEPS = (

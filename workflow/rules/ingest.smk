@@ -63,7 +63,7 @@ rule convert:
     benchmark:
         bench("convert", "{patient}", "{timepoint}")
     group:
-        "case"
+        CASE_GROUP
     conda:
         "../../envs/core.yaml"
     resources:

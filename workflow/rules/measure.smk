@@ -20,7 +20,7 @@ rule measure:
     benchmark:
         bench("measure", "{patient}", "{timepoint}")
     group:
-        "case"
+        CASE_GROUP
     conda:
         "../../envs/core.yaml"
     resources:

@@ -45,7 +45,9 @@ def resolve_model_folder(path) -> Path:
 
 
 def as_volume(image: sitk.Image, pixel_type=sitk.sitkFloat32) -> sitk.Image:
-    """A 3D image in canonical LPS orientation; 2D (and RGB) images become one grey slice."""
+    """A 3D image in canonical LPS orientation; 2D (and RGB) images become one grey slice; InputError for others."""
+    if image.GetDimension() not in (2, 3):
+        raise InputError(None, f"a {image.GetDimension()}D image: the nnunet backend takes a 3D CT volume or a 2D image")
     if image.GetNumberOfComponentsPerPixel() > 1:
         channels = [sitk.VectorIndexSelectionCast(image, i, sitk.sitkFloat32)
                     for i in range(image.GetNumberOfComponentsPerPixel())]

@@ -109,27 +109,39 @@ def segment_lesions(image: sitk.Image, lungs: sitk.Image | None = None, model=No
     return back_on_grid(roles.lesions_from(seg, mapping, lung_array), volume, image)
 
 
-def segment_all(image: sitk.Image, model=None, labels=None, lesion_model=None, lesion_labels=None, preset=None,
-                **model_opts) -> dict:
-    """``{"lungs", "lesions", "lobes"}`` of ``image`` (lobes None when the model has none), one prediction per model.
+def predict_case(image: sitk.Image, model=None, labels=None, lesion_model=None, lesion_labels=None, preset=None,
+                 **model_opts) -> dict:
+    """The models' raw label maps of ``image`` (uint8, on its own grid): ``{"model"}`` and, with a
+    ``lesion_model``, ``"lesion_model"``. Both models are checked before either loads."""
+    hu = image.GetDimension() == 3
+    checked = {"model": check_model(model, labels, preset, "lungs", hu)}
+    if lesion_model is not None:
+        checked["lesion_model"] = check_model(lesion_model, lesion_labels, None, "lesions", hu)
+    volume = as_volume(image)
+    return {key: back_on_grid(_predict(volume, info, hu, **model_opts), volume, image)
+            for key, (info, _) in checked.items()}
 
-    Lesions come from ``lesion_model``, else from ``model``; when neither has lesion labels (a
+
+def masks_from(image: sitk.Image, predictions: dict, model=None, labels=None, lesion_model=None, lesion_labels=None,
+               preset=None, **_model_opts) -> dict:
+    """``{"lungs", "lesions", "lobes"}`` of ``image`` from the raw label maps of :func:`predict_case` (lobes None
+    when the model has none); no network runs.
+
+    Lesions come from the ``"lesion_model"`` map, else from the model's; when neither has lesion labels (a
     lung or lobe model such as TotalSegmentator's), from the threshold backend inside the model's lungs.
-    Both models are checked before either loads.
     """
     hu = image.GetDimension() == 3
     info, mapping = check_model(model, labels, preset, "lungs", hu)
-    lesion_check = check_model(lesion_model, lesion_labels, None, "lesions", hu) if lesion_model is not None else None
     volume = as_volume(image)
-    seg = _predict(volume, info, hu, **model_opts)
+    seg = sitk.GetArrayFromImage(as_volume(predictions["model"], sitk.sitkUInt8))
     lungs = _lungs(seg, mapping, volume)
     out = {"lobes": back_on_grid(roles.lobes_from(seg, mapping, lungs), volume, image)
            if roles.has_lobes(mapping) else None}
-    if lesion_check is not None:
-        lesion_info, mapping = lesion_check
-        seg = _predict(volume, lesion_info, hu, **model_opts)
+    if lesion_model is not None:
+        _, mapping = check_model(lesion_model, lesion_labels, None, "lesions", hu)
+        seg = sitk.GetArrayFromImage(as_volume(predictions["lesion_model"], sitk.sitkUInt8))
     out["lungs"] = back_on_grid(lungs, volume, image)
-    if lesion_check is None and not roles.has_lesions(mapping):
+    if lesion_model is None and not roles.has_lesions(mapping):
         from lungtrack.segment.lesions import segment_lesions_threshold
 
         log.info("%s has no lesion labels: lesions from the threshold backend inside its lungs", info.folder)
@@ -137,6 +149,11 @@ def segment_all(image: sitk.Image, model=None, labels=None, lesion_model=None, l
     else:
         out["lesions"] = back_on_grid(roles.lesions_from(seg, mapping, lungs), volume, image)
     return out
+
+
+def segment_all(image: sitk.Image, **opts) -> dict:
+    """``{"lungs", "lesions", "lobes"}`` of ``image``: :func:`predict_case`, then :func:`masks_from`."""
+    return masks_from(image, predict_case(image, **opts), **opts)
 
 
 def segment_case(image: sitk.Image, **opts) -> tuple[sitk.Image, sitk.Image]:

@@ -4,6 +4,10 @@ nnU-Net imports this module by itself (``nnUNet_extTrainer`` points at this fold
 train and to rebuild the network at inference.
 """
 
+import os
+import random
+
+import numpy as np
 import torch
 from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
@@ -16,7 +20,12 @@ class nnUNetTrainerLungtrack(nnUNetTrainer):
     defaults of 1000 epochs of 250 training and 50 validation iterations), ``optimizer``: "sgd"
     (nnU-Net's SGD, momentum 0.99, learning rate 0.01) or "adam" (Adam, learning rate 0.001, which
     converges within the few hundred iterations of a CPU training), ``augmentation`` (false: none,
-    the validation transforms only, for quick smoke-test models). Keeping them in the plans
+    the validation transforms only, for quick smoke-test models), ``seed`` (absent: unseeded).
+    With a seed the initial weights, the patches drawn and their augmentation repeat: Python's,
+    NumPy's and torch's generators are seeded before the network is built, torch uses its
+    deterministic algorithms (cuDNN without benchmarking), and the data augmentation runs in
+    this process (``nnUNet_n_proc_DA=0``): nnU-Net's worker processes reseed themselves from the
+    operating system and hand batches over in the order they finish. Keeping them in the plans
     makes a run reproducible with ``nnUNetv2_train -tr nnUNetTrainerLungtrack`` and records them
     in the model folder's ``plans.json``.
     """
@@ -33,6 +42,8 @@ class nnUNetTrainerLungtrack(nnUNetTrainer):
         self.augmentation = bool(settings.get("augmentation", True))
         if self.optimizer_name == "adam":
             self.initial_lr = 1e-3
+        if settings.get("seed") is not None:
+            _seed_everything(int(settings["seed"]))
 
     def configure_rotation_dummyDA_mirroring_and_inital_patch_size(self):
         rotation, dummy_2d, initial_patch_size, mirror_axes = \
@@ -55,3 +66,14 @@ class nnUNetTrainerLungtrack(nnUNetTrainer):
             return super().configure_optimizers()
         optimizer = torch.optim.Adam(self.network.parameters(), lr=self.initial_lr, weight_decay=self.weight_decay)
         return optimizer, PolyLRScheduler(optimizer, self.initial_lr, self.num_epochs)
+
+
+def _seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch, ask torch for deterministic algorithms, augment in this process."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    os.environ["nnUNet_n_proc_DA"] = "0"
