@@ -62,7 +62,7 @@ def segment_batch(cases, opts: dict) -> int:
     """
     from lungtrack.ingest.status import run_step
     from lungtrack.io.images import read_image, write_image
-    from lungtrack.measure.reference import read_grid
+    from lungtrack.io.images import read_grid
     from lungtrack.segment.nnunet import check_model, predict_case
 
     check_model(opts["model"], opts["labels"], opts["preset"], "lungs")
