@@ -13,7 +13,7 @@ def add_arguments(parser):
     parser.add_argument("--tracking", help="tracking.json of `lungtrack track` (adds zones, slices, lesion events; "
                                                    "its transforms are read beside it)")
     parser.add_argument("--status", nargs="*", default=[], metavar="STATUS",
-                        help="case status files of the patient's scans (`lungtrack convert --check`); "
+                        help="case status files of the patient's scans (`lungtrack convert --status`); "
                              "the failed ones are listed with their reason")
     parser.add_argument("--out", required=True, help="HTML file to write")
     for section, keys in OPTIONS.items():

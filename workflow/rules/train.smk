@@ -32,7 +32,7 @@ if config["segmentation"]["backend"] == "nnunet":
 
     rule segment_nnunet:
         input:
-            image=out("images", "{patient}", "{timepoint}.nii.gz"),
+            image=case_file(image_path),
             model=nnunet_model_files,
         output:
             **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
