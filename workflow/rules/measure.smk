@@ -39,6 +39,8 @@ rule cohort:
     input:
         metrics=all_metrics,
         status=all_status,
+        # the table that decides which cases have metrics (see rule cohort_overview)
+        cases=out("status", "cases.tsv"),
     output:
         csv=report(
             out("cohort.csv"),
