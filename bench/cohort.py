@@ -15,6 +15,8 @@ The SLURM runs use the one-node cluster of .ci/slurm/start.sh (started here, and
 when none answers). Example, the full size (long on 2 cores):
     python bench/cohort.py --patients 5 20 --timepoints 3 [--baseline TREE]
 and a quick one:  python bench/cohort.py --patients 1 2 --timepoints 2 --executors local
+Smaller CTs (``--matrix 144 --pixel-mm 2.4``: the demo's field of view, 0.56 x its voxels) leave the
+work per case smaller and so show the cost that grows with the cohort more clearly.
 """
 
 import argparse
@@ -37,11 +39,12 @@ PROFILE_ARGS = {
 }
 
 
-def make_cohorts(work: Path, sizes: list[int], timepoints: int, seed: int) -> dict[int, Path]:
+def make_cohorts(work: Path, sizes: list[int], timepoints: int, seed: int, phantom_args: list[str]) -> dict[int, Path]:
     """One phantom of max(sizes) patients; each size gets a DICOM tree of its first N patients."""
     phantom = work / "phantom"
     subprocess.run([sys.executable, "-m", "lungtrack", "phantom", str(phantom), "--patients", str(max(sizes)),
-                    "--timepoints", str(timepoints), "--seed", str(seed)], check=True, capture_output=True)
+                    "--timepoints", str(timepoints), "--seed", str(seed), *phantom_args], check=True,
+                   capture_output=True)
     patients = sorted(p for p in (phantom / "dicom").iterdir() if p.is_dir())
     trees = {}
     for n in sizes:
@@ -62,7 +65,8 @@ def run_workflow(work: Path, executor: str, dicom: Path, cores: int, tree: Path,
     cmd = ["env", *env, sys.executable, "-m", "snakemake", "--snakefile", str(tree / "Snakefile"),
            "--directory", str(rundir), *PROFILE_ARGS[executor], "--cores", str(cores)]
     start = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    # in the tree's folder: python -m puts the working directory before PYTHONPATH
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tree))
     wall = time.perf_counter() - start
     if res.returncode != 0:
         sys.exit(f"bench/cohort.py: {label} {executor} run on {dicom} failed:\n{res.stderr[-3000:]}")
@@ -83,6 +87,8 @@ def main() -> int:
     parser.add_argument("--executors", nargs="+", choices=list(PROFILE_ARGS), default=["local", "slurm"])
     parser.add_argument("--cores", type=int, default=2, help="cores of the local runs")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--matrix", type=int, help="in-plane pixels of the phantom CTs (default: the demo's 192)")
+    parser.add_argument("--pixel-mm", type=float, help="their pixel spacing, mm (default: the demo's 1.8)")
     parser.add_argument("--baseline", type=Path, help="another lungtrack tree to run each cohort with, side by side")
     parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it, instead of a temporary one")
     args = parser.parse_args()
@@ -94,7 +100,9 @@ def main() -> int:
         subprocess.run(["bash", str(REPO / ".ci/slurm/start.sh")], check=True)
     try:
         sizes = sorted(set(args.patients))
-        dicom_trees = make_cohorts(work, sizes, args.timepoints, args.seed)
+        phantom_args = [*(["--matrix", str(args.matrix)] if args.matrix else []),
+                        *(["--pixel-mm", str(args.pixel_mm)] if args.pixel_mm else [])]
+        dicom_trees = make_cohorts(work, sizes, args.timepoints, args.seed, phantom_args)
         trees = [("now", REPO)] + ([("base", args.baseline.resolve())] if args.baseline else [])
         rows = []
         for n in sizes:
@@ -137,3 +145,7 @@ def print_table(rows: list[dict]) -> None:
     if len(base) == 2:
         same = all(a["cohort"] == b["cohort"] for a, b in zip(rows[::2], rows[1::2]))
         print(f"cohort.csv of both trees equal for every run: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
