@@ -6,7 +6,8 @@ import os
 import shlex
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
+from snakemake.exceptions import IncompleteCheckpointException, WorkflowError
+from snakemake.io import checkpoint_target
 from snakemake.logging import logger
 from snakemake.utils import validate
 
@@ -133,6 +134,9 @@ def case_statuses():
     if key not in _STATUS:
         with open(path, newline="") as f:
             _STATUS[key] = {(r["patient_id"], r["timepoint"]): r["status"] for r in csv.DictReader(f, delimiter="\t")}
+    if {(c["patient_id"], c["timepoint"]) for c in cases()} != set(_STATUS[key]):
+        # an earlier run's table (a scan added or removed since): wait for the checkpoint to write it again
+        raise IncompleteCheckpointException(checkpoints.case_status.rule, checkpoint_target(path))
     return _STATUS[key]
 
 

@@ -6,6 +6,8 @@
 rule segment_lungs:
     input:
         image=case_file(image_path),
+        # the case's status, rule convert's declared output: a case converted again is segmented again
+        case=status_path("{patient}", "{timepoint}"),
     output:
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
         status=step_status("segment_lungs"),

@@ -33,6 +33,8 @@ if config["segmentation"]["backend"] == "nnunet":
     rule segment_nnunet:
         input:
             image=case_file(image_path),
+            # the case's status, rule convert's declared output: a case converted again is segmented again
+            case=status_path("{patient}", "{timepoint}"),
             model=nnunet_model_files,
         output:
             **({"lobes": out("masks", "{patient}", "{timepoint}_lobes.nii.gz")} if NNUNET_LOBES else {}),
