@@ -54,7 +54,7 @@ rule all:
     input:
         # the nnunet backend's model files: a model folder that does not exist stops the run at once
         model=nnunet_model_files,
-        # every case's check up front (they run side by side); the failed ones end up in failures.tsv
+        # every case's conversion up front (they run side by side); the failed ones end up in failures.tsv
         checks=all_status,
         cohort_csv=out("cohort.csv"),
         reports=patient_reports,

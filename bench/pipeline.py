@@ -4,8 +4,8 @@
 
 Writes a phantom of one patient x 2 CT scans (512 x 512 x 300 voxels of 0.7 x 0.7 x 1.0 mm by
 default) as DICOM, inventories it, then runs each per-case step of the workflow as its own
-``lungtrack`` process, as the rules do: check_series (``convert --check``), convert,
-segment_lungs, segment_lesions, measure, and track (the patient's 2 scans). For each step it
+``lungtrack`` process, as the rules do: convert (``convert --status``: the check and the
+conversion in one decode), segment_lungs, segment_lesions, measure, and track (the patient's 2 scans). For each step it
 prints the wall time (s), the peak resident memory of the process (MB, ``ru_maxrss`` of that
 child), and the time as a ratio to the I/O floor: reading and writing the converted CT volume
 (.nii.gz) once in this process. With ``../shared/data/realct/pyradiomics-lung2`` present, the
@@ -14,7 +14,10 @@ real CT goes through the same steps from segment_lungs on (it is a NIfTI volume:
 ``--baseline TREE``: a checkout of another version of lungtrack (e.g. ``git archive main``);
 every step also runs with that tree first on ``PYTHONPATH``, side by side in this same run, and
 the table adds its time and memory, the ratio now/baseline, and whether the masks are identical
-voxel for voxel and the measurements equal (every number of the metrics JSON within 1e-9).
+voxel for voxel and the measurements equal (every number of the metrics JSON within 1e-9). A
+baseline from before the one-decode ingest runs its two processes there (``convert --check``, then
+``convert``), and its convert row is their sum (time) and the larger peak.
+``--ingest-only``: the phantom's convert step alone (no segmentation, tracking or real CT).
 Targets (issue 13): per-CT chain ingest + lungs + lesions + measure as fast as possible, peak
 memory <= 2 GB per job.
 """
@@ -63,6 +66,17 @@ def run_step(command: list[str], tree: Path | None) -> dict:
         return {"s": wall, "mb": int(Path(peak.name).read_text()) / 1024}
 
 
+def run_commands(commands: list[list[str]], tree: Path | None) -> dict:
+    """Run the processes of one step one after the other: their summed wall s and the largest peak RSS (MB)."""
+    runs = [run_step(command, tree) for command in commands]
+    return {"s": sum(r["s"] for r in runs), "mb": max(r["mb"] for r in runs)}
+
+
+def one_pass(tree: Path | None) -> bool:
+    """Whether the tree's convert checks and converts in one process (``--status``), as the rule does."""
+    return "--status" in ((tree or REPO) / "lungtrack" / "cli" / "convert.py").read_text()
+
+
 def io_floor(image_path: Path, work: Path) -> float:
     """Seconds to read the CT volume and write it (.nii.gz) once, in this process."""
     start = time.perf_counter()
@@ -80,8 +94,10 @@ def make_phantom(work: Path, matrix: int, pixel_mm: float, slice_mm: float, slic
     return work / "phantom" / "dicom"
 
 
-def case_steps(case: dict, folder: Path, dicom: Path | None, ingest: Path | None, image: Path | None) -> list:
-    """(step name, command) of one case into ``folder``; DICOM steps when ``dicom`` is given."""
+def case_steps(case: dict, folder: Path, dicom: Path | None, ingest: Path | None, image: Path | None,
+               tree: Path | None = None) -> list:
+    """(step name, commands) of one case into ``folder``, as ``tree``'s rules run them; DICOM steps when
+    ``dicom`` is given."""
     tp = case["timepoint"]
     image = image or folder / f"{tp}.nii.gz"
     lungs, lesions = folder / f"{tp}_lungs.nii.gz", folder / f"{tp}_lesions.nii.gz"
@@ -89,13 +105,15 @@ def case_steps(case: dict, folder: Path, dicom: Path | None, ingest: Path | None
     if dicom is not None:
         source = ["--files", str(ingest / "files.tsv"), "--root", str(dicom), "--series", case["series_uid"],
                   "--cases", str(ingest / "cases.tsv")]
-        steps += [("check_series", ["convert", *source, "--check", str(folder / f"{tp}.status.json")]),
-                  ("convert", ["convert", *source, str(image), "--sidecar", str(folder / f"{tp}.json")])]
+        status, convert = str(folder / f"{tp}.status.json"), ["convert", *source, str(image), "--sidecar",
+                                                            str(folder / f"{tp}.json")]
+        steps += [("convert", [[*convert, "--status", status]] if one_pass(tree) else
+                   [["convert", *source, "--check", status], convert])]
     sidecar = ["--sidecar", str(folder / f"{tp}.json")] if dicom is not None else []
-    steps += [("segment_lungs", ["segment-lungs", str(image), str(lungs)]),
-              ("segment_lesions", ["segment-lesions", str(image), str(lungs), str(lesions)]),
-              ("measure", ["measure", str(image), str(lungs), str(lesions), *sidecar,
-                           "--out", str(folder / f"{tp}.metrics.json")])]
+    steps += [("segment_lungs", [["segment-lungs", str(image), str(lungs)]]),
+              ("segment_lesions", [["segment-lesions", str(image), str(lungs), str(lesions)]]),
+              ("measure", [["measure", str(image), str(lungs), str(lesions), *sidecar,
+                            "--out", str(folder / f"{tp}.metrics.json")]])]
     return steps
 
 
@@ -132,11 +150,11 @@ def same_outputs(step: str, now: Path, base: Path, tp: str) -> str:
 def run_case(label: str, steps_now: list, steps_base: list | None, tree: Path | None, rows: list, tp: str,
              now: Path, base: Path | None) -> None:
     """Run the steps (the baseline's first, with ``tree``), appending a row per step to ``rows``."""
-    for (step, command), base_step in zip(steps_now, steps_base or [None] * len(steps_now)):
+    for (step, commands), base_step in zip(steps_now, steps_base or [None] * len(steps_now)):
         row = {"ct": label, "step": step}
         if base_step is not None:
-            row["base"] = run_step(base_step[1], tree)
-        row["now"] = run_step(command, None)
+            row["base"] = run_commands(base_step[1], tree)
+        row["now"] = run_commands(commands, None)
         row["same"] = same_outputs(step, now, base, tp) if base is not None else ""
         rows.append(row)
         base_text = f" (baseline {row['base']['s']:.1f} s, {row['base']['mb']:.0f} MB; identical: {row['same'] or '-'})" \
@@ -179,6 +197,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, help="work in this folder and keep it (a phantom there is reused)")
     parser.add_argument("--baseline", type=Path, help="another lungtrack tree to run side by side")
     parser.add_argument("--no-realct", action="store_true", help="skip ../shared's real CT")
+    parser.add_argument("--ingest-only", action="store_true", help="the phantom's convert step alone")
     parser.add_argument("--scans", type=int, choices=(1, 2), default=2,
                         help="phantom scans to run: 2 (the table shows the first; both are tracked) or 1 (no track)")
     args = parser.parse_args()
@@ -203,26 +222,30 @@ def main() -> int:
             folder.mkdir(exist_ok=True)
         for k, case in enumerate(cases[: args.scans]):
             tp = case["timepoint"]
-            steps = {name: case_steps(case, f, dicom, ingest, None) if f else None for name, f in folders.items()}
+            steps = {name: case_steps(case, f, dicom, ingest, None, base_tree if name == "base" else None)
+                     if f else None for name, f in folders.items()}
+            if args.ingest_only:
+                steps = {name: s and s[:1] for name, s in steps.items()}
             case_rows = rows if k == 0 else []  # the table shows the first CT; the second is for tracking
             run_case(label, steps["now"], steps["base"], base_tree, case_rows, tp, folders["now"], folders["base"])
         floors[label] = io_floor(folders["now"] / f"{cases[0]['timepoint']}.nii.gz", work)
-        if args.scans > 1:
+        if args.scans > 1 and not args.ingest_only:
             track = {name: ["track", "--patient-id", cases[0]["patient_id"], "--out-dir", str(f / "tracking"),
                             *[str(f / f"{c['timepoint']}.metrics.json") for c in cases],
                             *(word for flag, suffix in (("--images", ""), ("--lungs", "_lungs"),
                                                         ("--lesions", "_lesions"))
                               for word in (flag, *[str(f / f"{c['timepoint']}{suffix}.nii.gz") for c in cases]))]
                      for name, f in folders.items() if f}
-            run_case(label, [("track", track["now"])], [("track", track["base"])] if base_tree else None,
+            run_case(label, [("track", [track["now"]])], [("track", [track["base"]])] if base_tree else None,
                      base_tree, rows, "", folders["now"], None)
-        if not args.no_realct and REALCT.exists():
+        realct = not (args.no_realct or args.ingest_only)
+        if realct and REALCT.exists():
             real = "pyradiomics-lung2"
             floors[real] = io_floor(REALCT, work)
             case = {"timepoint": "real"}
             steps = {name: case_steps(case, f, None, None, REALCT) if f else None for name, f in folders.items()}
             run_case(real, steps["now"], steps["base"], base_tree, rows, "real", folders["now"], folders["base"])
-        elif not args.no_realct:
+        elif realct:
             print(f"real CT not available: {REALCT} is absent", file=sys.stderr)
     finally:
         if not args.work:

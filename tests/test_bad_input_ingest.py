@@ -53,14 +53,17 @@ def inventory(tmp_path, source, *options):
 
 
 def check_all(tmp_path, dicom, cases):
-    """Status record of every case, by patient_id (lungtrack convert --check as rule check_series runs it)."""
+    """Status record of every case, by patient_id (lungtrack convert --status as rule convert runs it)."""
     records = {}
     for case in cases.itertuples():
         status = tmp_path / "status" / f"{case.patient_id}_{case.timepoint}.json"
+        image = tmp_path / "images" / f"{case.patient_id}_{case.timepoint}.nii.gz"
         assert main(["convert", "--files", str(tmp_path / "ingest" / "files.tsv"), "--root", str(dicom),
-                     f"--series={case.series_uid}", "--cases", str(tmp_path / "ingest" / "cases.tsv"),
-                     "--check", str(status)]) == 0
+                     f"--series={case.series_uid}", str(image), "--cases", str(tmp_path / "ingest" / "cases.tsv"),
+                     "--status", str(status)]) == 0
         records[case.patient_id] = read_status(status)
+        # one decode: an ok case has its image, a failed one none
+        assert image.exists() == (records[case.patient_id]["status"] == "ok"), case.patient_id
     return records
 
 
@@ -215,8 +218,8 @@ def test_wrong_nifti_numbers_fail_at_the_check(tmp_path):
     records = {}
     for case in cases.itertuples():
         status = tmp_path / f"{case.patient_id}.json"
-        assert main(["convert", case.path, "--cases", str(tmp_path / "ingest" / "cases.tsv"), "--check",
-                     str(status)]) == 0
+        assert main(["convert", case.path, str(tmp_path / "images" / f"{case.patient_id}.nii.gz"), "--cases",
+                     str(tmp_path / "ingest" / "cases.tsv"), "--status", str(status)]) == 0
         records[case.patient_id] = read_status(status)
     assert records["good"]["status"] == "ok"
     assert records["nan"]["reason"] == f"nan.nii.gz: {2 * 16 * 16} of {N * 16 * 16} voxels are NaN or infinite"

@@ -1,4 +1,4 @@
-"""Case status: `lungtrack convert --check`, failures in the cohort table, the reports, and the tree fingerprint."""
+"""Case status: `lungtrack convert --status`, the case status table, failures in the cohort table, the reports, and the tree fingerprint."""
 
 import json
 import os
@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+import SimpleITK as sitk
 
 from lungtrack.cli import main
 from lungtrack.errors import InputError
@@ -27,27 +28,48 @@ def _inventory(tmp_path, dicom):
     return pd.read_csv(tmp_path / "cases.tsv", sep="\t", dtype=str).iloc[0]
 
 
-def _check(tmp_path, dicom, case, status):
+def _convert(tmp_path, dicom, case, status):
     return main(["convert", "--files", str(tmp_path / "files.tsv"), "--root", str(dicom), "--series",
-                 case["series_uid"], "--cases", str(tmp_path / "cases.tsv"), "--check", str(status)])
+                 case["series_uid"], str(tmp_path / "images" / "ct.nii.gz"), "--sidecar",
+                 str(tmp_path / "images" / "ct.json"), "--cases", str(tmp_path / "cases.tsv"), "--status", str(status)])
 
 
-def test_check_writes_ok_then_failed_with_the_reason_and_no_folder_names(tmp_path):
+def test_convert_writes_image_then_ok_or_only_failed_with_the_reason_and_no_folder_names(tmp_path):
     dicom = tmp_path / "Doe^Jane" / "dicom"
     paths = _series(dicom / "study")
     case = _inventory(tmp_path, dicom)
-    status = tmp_path / "status.json"
-    assert _check(tmp_path, dicom, case, status) == 0
+    status, image, sidecar = tmp_path / "status.json", tmp_path / "images" / "ct.nii.gz", tmp_path / "images" / "ct.json"
+    assert _convert(tmp_path, dicom, case, status) == 0
     record = read_status(status)
     assert record["status"] == "ok" and record["timepoint"] == case["timepoint"]
-    assert not (tmp_path / "images").exists()  # --check writes no image
+    assert sitk.GetArrayFromImage(sitk.ReadImage(str(image))).shape == (6, 16, 16)  # the one decode's image
+    assert json.loads(sidecar.read_text())["timepoint"] == case["timepoint"]
 
     os.truncate(paths[3], paths[3].stat().st_size - 64)  # pixel data cut short
-    assert _check(tmp_path, dicom, case, status) == 0  # a bad series is a result, not a crash
+    assert _convert(tmp_path, dicom, case, status) == 0  # a bad series is a result, not a crash
     record = read_status(status)
     assert record["status"] == "failed" and record["failed_step"] == "convert"
     assert record["reason"].startswith(f"{paths[3].name}: ") and "pixel data" in record["reason"]
     assert "Doe" not in record["reason"] and str(tmp_path) not in record["reason"]
+    # nothing of the earlier run's image is left as if it were this series' result
+    assert not image.exists() and not sidecar.exists()
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == []
+
+
+def test_status_table_lists_every_case_in_order(tmp_path):
+    ok, failed = tmp_path / "b.json", tmp_path / "a.json"
+    write_status(ok, {"patient_id": "B", "study_date": "2020-03-01", "timepoint": "20200301"}, "convert")
+    write_status(failed, {"patient_id": "A", "study_date": "2020-03-02", "timepoint": "20200302"}, "convert",
+                 "a.dcm: cannot decode pixel data")
+    table = tmp_path / "cases.tsv"
+    assert main(["case-status", str(ok), str(failed), "--out", str(table)]) == 0
+    rows = pd.read_csv(table, sep="\t", dtype=str, keep_default_na=False).to_dict("records")
+    assert rows == [
+        {"patient_id": "A", "study_date": "2020-03-02", "timepoint": "20200302", "status": "failed",
+         "failed_step": "convert", "reason": "a.dcm: cannot decode pixel data"},
+        {"patient_id": "B", "study_date": "2020-03-01", "timepoint": "20200301", "status": "ok",
+         "failed_step": "", "reason": ""},
+    ]
 
 
 def test_reason_text_outside_root_keeps_only_the_file_name(tmp_path):

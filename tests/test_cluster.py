@@ -17,8 +17,8 @@ pytestmark = pytest.mark.slow
 
 SLURM_BINARIES = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "sinfo")
 # The slurm profile with the settings of the CI cluster layered over it (.ci/slurm/profile); 2 cases
-# per group job, so that 4 cases make 2 SLURM jobs of checks and 2 of conversion to metrics; SLURM's
-# job logs kept for the checks.
+# per group job, so that 4 cases make 2 SLURM jobs of conversions and 2 of segmentation to metrics; SLURM's
+# job logs kept for the conversions.
 CLUSTER_ARGS = ["--group-components", "case=2", "check=2", "--slurm-keep-successful-logs"]
 
 
@@ -78,16 +78,17 @@ def test_demo_cohort_on_slurm_matches_local_run(slurm_cluster, snakemake_cmd, re
     # every job went through sbatch: snakemake names the SLURM job ids, slurmctld ran them to completion
     run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)
     job_ids = re.findall(r"has been submitted with SLURM jobid (\d+)", log)
-    # the 4 checks run in group jobs of group "check": 2 jobs of 2 checks, or (Snakemake sizes the groups of
-    # jobs that appear after a checkpoint as it finds them) 1 job of all 4; every check in exactly one
+    # the 4 conversions run in group jobs of group "check": 2 jobs of 2, or (Snakemake sizes the groups of
+    # jobs that appear after a checkpoint as it finds them) 1 job of all 4; every conversion in exactly one
     slurm_logs = tmp_path / "run_slurm" / ".snakemake" / "slurm_logs"
     check_logs = sorted(slurm_logs.glob("group_check*/*.log"))
-    checked = [re.findall(r"--check \S+/status/([^/\s]+/[^/\s]+)\.json", p.read_text()) for p in check_logs]
+    checked = [re.findall(r"--status \S+/status/([^/\s]+/[^/\s]+)\.json", p.read_text()) for p in check_logs]
     assert sorted(set().union(*map(set, checked))) == sorted(
         f"{c['patient_id']}/{c['timepoint']}" for c in pd.read_csv(cluster / "ingest" / "cases.tsv", sep="\t",
                                                                    dtype=str).to_dict("records"))
     assert len(check_logs) in (1, 2)
-    # inventory, the check jobs, 2 group jobs of 2 cases, 2 patient groups (track + report), 1 cohort group
+    # inventory, the conversion jobs, 2 group jobs of 2 cases, 2 patient groups (track + report), 1 cohort
+    # group (the checkpoint case_status runs in the snakemake process)
     assert len(job_ids) == 1 + len(check_logs) + 2 + 2 + 1, log[-4000:]
     ctld_log = _slurmctld_log()
     for job_id in job_ids:

@@ -1,8 +1,22 @@
-"""End to end: snakemake on a tiny demo cohort, cohort.csv checked against the phantom's truth."""
+"""End to end: snakemake on a tiny demo cohort, cohort.csv checked against the phantom's truth.
 
+The run's cohort.csv, CTs and masks must also equal the figures in ``workflow_figures.json``,
+recorded from the workflow before the ingest was folded into one decode per case and one
+checkpoint per cohort (issue 13): a change of the rule layout leaves every result alone. A change
+meant to change the results records them again from a demo run of this module's fixture (its
+results folder), and says so in its commit:
+
+    python tests/test_workflow.py --record RESULTS_DIR
+"""
+
+import hashlib
+import io
+import json
 import re
 import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +31,7 @@ from lungtrack.measure.cohort import BASE_COLUMNS
 from lungtrack.measure.volumes import lung_lesion_volumes
 
 pytestmark = pytest.mark.slow
+FIGURES = Path(__file__).with_name("workflow_figures.json")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +73,24 @@ def test_cohort_csv_matches_truth(demo_run):
         # the demo's truth is the reference, so the agreement columns are filled and agree
         assert row.dice_lung >= 0.95
         assert row.poi_error == pytest.approx(row.poi - truth["poi"], abs=1e-3)
+
+
+def result_figures(results: Path) -> dict:
+    """cohort.csv's text and a SHA-256 of the voxel array of every CT and mask, by path below ``results``."""
+    arrays = {}
+    for path in sorted((results / "images").rglob("*.nii.gz")) + sorted((results / "masks").rglob("*.nii.gz")):
+        array = np.ascontiguousarray(sitk.GetArrayFromImage(sitk.ReadImage(str(path))))
+        arrays[str(path.relative_to(results))] = hashlib.sha256(array.tobytes()).hexdigest()
+    return {"cohort_csv": (results / "cohort.csv").read_text(), "arrays": arrays}
+
+
+def test_results_identical_to_recorded(demo_run):
+    _, results, _ = demo_run
+    expected, found = json.loads(FIGURES.read_text()), result_figures(results)
+    assert found["arrays"] == expected["arrays"]  # the same files, voxel for voxel
+    # every value as recorded (the table is written with 4 decimals: floating-point noise cannot show)
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(found["cohort_csv"])),
+                                  pd.read_csv(io.StringIO(expected["cohort_csv"])), check_exact=True)
 
 
 def test_reports_are_offline_and_private(demo_run):
@@ -127,3 +160,7 @@ def test_report_opens_in_chromium(report_dir, browser):  # noqa: F811 - the fixt
     rows = browser.find_elements("css selector", "#cohort table.data tbody tr")
     table = pd.read_csv(results / "cohort.csv", dtype=str)
     assert [r.find_element("tag name", "td").text for r in rows] == list(table["patient_id"])
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--record"]:
+    FIGURES.write_text(json.dumps(result_figures(Path(sys.argv[2])), indent=1) + "\n")

@@ -20,6 +20,7 @@ COMMANDS = {
     "phantom": "phantom",
     "inventory": "inventory",
     "convert": "convert",
+    "case-status": "case_status",
     "segment-lungs": "segment_lungs",
     "segment-lesions": "segment_lesions",
     "segment": "segment",

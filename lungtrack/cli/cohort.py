@@ -9,7 +9,7 @@ OPTIONS = {"tracking": ["min_poi_change_pp", "min_lesion_volume_change_pct"]}
 def add_arguments(parser):
     parser.add_argument("metrics", nargs="*", help="metrics JSON files written by `lungtrack measure`")
     parser.add_argument("--status", nargs="*", metavar="STATUS",
-                        help="case status files of `lungtrack convert --check`: the failed cases keep a row "
+                        help="case status files of `lungtrack convert --status`: the failed cases keep a row "
                              "(status failed, failed_step, reason) and are listed in --failures")
     parser.add_argument("--failures", help="failures table to write (TSV; needs --status): the failed cases of "
                                            "--status and the metrics files whose status is failed")

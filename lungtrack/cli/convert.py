@@ -21,9 +21,10 @@ def add_arguments(parser):
     parser.add_argument("--cases", help="cases TSV of `lungtrack inventory`: patient_id and timepoint "
                                         "of the series (or of the NIfTI volume, by path)")
     add_options(parser, "ingest", OPTIONS["ingest"])
-    parser.add_argument("--check", metavar="STATUS",
-                        help="instead of writing OUT, convert in memory and write the case status JSON: ok, or "
-                             "failed with the reason; exits 0 either way (the workflow analyses the ok cases)")
+    parser.add_argument("--status", metavar="STATUS",
+                        help="write the case status JSON too, last: ok once OUT and the sidecar are written, or "
+                             "failed with the reason and no OUT (a stale one is removed); exits 0 either way "
+                             "(the workflow's mode: one decode checks and converts, the ok cases are analysed)")
     parser.add_argument("--pseudonymize", action="store_true",
                         help="without --cases: replace PatientID by its salted-hash pseudonym "
                              "(salt from $LUNGTRACK_PSEUDONYM_SALT)")
@@ -123,29 +124,48 @@ def _convert(args, source):
     return _convert_series(args, *_series_paths(args, source))
 
 
-def _check(args, source, status) -> int:
-    """Write the case status of the series or volume (the case from --cases by --series or path).
+def _write(args, image, info) -> None:
+    """Write the image to OUT (int16 HU) and the sidecar JSON, each atomically."""
+    import json
+    import logging
 
-    A case the inventory refused fails at step inventory with its reason. Reasons name files
-    relative to the series' folder (a volume by its file name), never by the folders above it.
+    from lungtrack.io.atomic import write_text
+    from lungtrack.io.images import write_image
+
+    write_image(image, args.paths[-1])
+    if args.sidecar:
+        write_text(args.sidecar, json.dumps(info, indent=2) + "\n")
+    logging.getLogger("lungtrack.convert").info(
+        "convert: %s voxels, spacing %s mm%s", "x".join(map(str, info["size"])),
+        "x".join(f"{v:.3g}" for v in info["spacing_mm"]), ", resampled" if info["resampled"] else "")
+
+
+def _convert_or_record(args, source, status) -> int:
+    """Convert the series or volume (the case from --cases by --series or path) in one decode and write OUT
+    and the sidecar, then the case status ok; for bad input write the failed status and no OUT.
+
+    A case the inventory refused fails at step inventory with its reason, without reading a pixel. Reasons
+    name files relative to the series' folder (a volume by its file name), never by the folders above it.
+    Errors writing the outputs are not the scan's fault: they stop the command as usual.
     """
     import logging
+    from pathlib import Path
 
     from lungtrack.ingest.status import reason_text, write_status
 
     case = _case(args, series_uid=args.series) if args.series else (
         _case(args, path=str(source.resolve())) if source is not None else None)
     if case is None:
-        raise InputError(args.cases or source, "--check needs --cases listing the series (or volume)")
-    step, reason, folder = "convert", None, source.parent if _is_volume(source) else source
+        raise InputError(args.cases or source, "--status needs --cases listing the series (or volume)")
+    step, reason, folder, converted = "convert", None, source.parent if _is_volume(source) else source, None
     try:
         if case.get("refused"):
             step, reason = "inventory", case["refused"]
         elif _is_volume(source) or (source is not None and not source.exists()):
-            _convert(args, source)
+            converted = _convert(args, source)
         else:
             paths, folder = _series_paths(args, source)
-            _convert_series(args, paths, folder)
+            converted = _convert_series(args, paths, folder)
     except InputError as exc:
         reason = reason_text(exc, folder)
     except Exception as exc:  # noqa: BLE001 - a broken file may fail anywhere in a reader
@@ -153,6 +173,11 @@ def _check(args, source, status) -> int:
         for known in filter(None, (folder, args.root, source)):
             message = message.replace(str(known), "")
         reason = reason_text(InputError(None, f"cannot convert ({type(exc).__name__}: {message})"))
+    if reason is None:
+        _write(args, *converted)
+    else:  # an earlier run's image of this case is no result of this series
+        for path in filter(None, (args.paths[-1], args.sidecar)):
+            Path(path).unlink(missing_ok=True)
     write_status(status, dict(case), step, reason)
     logging.getLogger("lungtrack.convert").log(logging.ERROR if reason else logging.INFO, "%s/%s: %s",
                                                case["patient_id"], case["timepoint"],
@@ -161,26 +186,15 @@ def _check(args, source, status) -> int:
 
 
 def run(args) -> int:
-    import json
-    import logging
     from pathlib import Path
 
-    from lungtrack.io.atomic import write_text
-    from lungtrack.io.images import check_image_path, write_image
+    from lungtrack.io.images import check_image_path
 
-    expected = (0 if args.check else 1) if args.files else (1 if args.check else 2)
-    if len(args.paths) != expected:
-        raise InputError(None, "give SOURCE OUT, or OUT with --files/--root/--series (no OUT with --check)")
+    if len(args.paths) != (1 if args.files else 2):
+        raise InputError(None, "give SOURCE OUT, or OUT with --files/--root/--series")
     source = None if args.files else Path(args.paths[0])
-    if args.check:
-        return _check(args, source, args.check)
     check_image_path(args.paths[-1])
-    image, info = _convert(args, source)
-    out = Path(args.paths[-1])
-    write_image(image, out)
-    if args.sidecar:
-        write_text(args.sidecar, json.dumps(info, indent=2) + "\n")
-    logging.getLogger("lungtrack.convert").info(
-        "convert: %s voxels, spacing %s mm%s", "x".join(map(str, info["size"])),
-        "x".join(f"{v:.3g}" for v in info["spacing_mm"]), ", resampled" if info["resampled"] else "")
+    if args.status:
+        return _convert_or_record(args, source, args.status)
+    _write(args, *_convert(args, source))
     return 0

@@ -14,7 +14,7 @@ def add_arguments(parser):
                                                    "its transforms are read beside it)")
     add_scan_arguments(parser, required=False, use="; the slices are drawn from them (needed with --tracking)")
     parser.add_argument("--status", nargs="*", default=[], metavar="STATUS",
-                        help="case status files of the patient's scans (`lungtrack convert --check`); "
+                        help="case status files of the patient's scans (`lungtrack convert --status`); "
                              "the failed ones are listed with their reason")
     parser.add_argument("--out", required=True, help="HTML file to write")
     for section, keys in OPTIONS.items():

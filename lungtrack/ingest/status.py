@@ -1,10 +1,11 @@
-"""Case status: whether a timepoint can be analysed, or why not (``lungtrack convert --check``).
+"""Case status: whether a timepoint can be analysed, or why not (``lungtrack convert --status``).
 
 A status file is a small JSON per case: ``patient_id``, ``study_date`` (YYYY-MM-DD), ``timepoint``,
 ``status`` (``ok`` or ``failed``), and for a failed case ``failed_step`` and ``reason`` (one line,
 files named relative to the series' folder, so that no input folder name reaches a result).
-The workflow analyses only the ``ok`` cases; the failed ones become rows of ``failures.tsv``,
-marked rows of ``cohort.csv`` and warnings in the patient report.
+The workflow gathers them into one table (:func:`status_table`, ``lungtrack case-status``) and
+analyses only the ``ok`` cases; the failed ones become rows of ``failures.tsv``, marked rows of
+``cohort.csv`` and warnings in the patient report.
 """
 
 import json
@@ -14,10 +15,13 @@ from typing import TYPE_CHECKING
 
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import write_text
-from lungtrack.records import FAILED, FAILURE_COLUMNS, OK
+from lungtrack.records import CASE_KEYS, FAILED, FAILURE_COLUMNS, OK
 
 if TYPE_CHECKING:
     import pandas
+
+#: Columns of the case status table (status/cases.tsv), in order.
+STATUS_COLUMNS = [*CASE_KEYS, "status", "failed_step", "reason"]
 
 
 def reason_text(error: InputError, root=None) -> str:
@@ -91,10 +95,17 @@ def read_status(path) -> dict:
     return record
 
 
-def failures_table(records: list[dict]) -> "pandas.DataFrame":
-    """The failed cases of ``records`` as a table of :data:`FAILURE_COLUMNS`, by patient and timepoint."""
+def status_table(records: list[dict]) -> "pandas.DataFrame":
+    """Every record as a row of :data:`STATUS_COLUMNS` (``failed_step`` and ``reason`` empty when ok),
+    by patient and timepoint."""
     import pandas as pd  # here: the workflow reads status files at parse time, where pandas may be absent
 
-    failed = [{c: r.get(c, "") for c in FAILURE_COLUMNS} for r in records if r["status"] == FAILED]
-    table = pd.DataFrame(failed, columns=FAILURE_COLUMNS)
+    rows = [{c: r.get(c, "") for c in STATUS_COLUMNS} for r in records]
+    table = pd.DataFrame(rows, columns=STATUS_COLUMNS)
     return table.sort_values(["patient_id", "timepoint"], kind="stable").reset_index(drop=True)
+
+
+def failures_table(records: list[dict]) -> "pandas.DataFrame":
+    """The failed cases of ``records`` as a table of :data:`FAILURE_COLUMNS`, by patient and timepoint."""
+    table = status_table(records)
+    return table.loc[table["status"] == "failed", FAILURE_COLUMNS].reset_index(drop=True)

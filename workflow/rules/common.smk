@@ -6,14 +6,14 @@ import os
 import shlex
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
+from snakemake.exceptions import IncompleteCheckpointException, WorkflowError
+from snakemake.io import checkpoint_target
 from snakemake.logging import logger
 from snakemake.utils import validate
 
 from lungtrack import workflow_options
 from lungtrack.config_checks import config_problems
 from lungtrack.ingest.fingerprint import tree_fingerprint
-from lungtrack.ingest.status import read_status
 from lungtrack.io.names import lobe_map_path
 from lungtrack.measure.reference_files import reference_paths
 from lungtrack.settings import SCHEMA_PATH, schema
@@ -83,37 +83,68 @@ def cases():
 
 
 def step_status(step):
-    """Status file of a per-case step after check_series (ok, or failed with the reason; see rule measure)."""
+    """Status file of a per-case step after convert (ok, or failed with the reason; see rule measure)."""
     return out("status", "{patient}", f"{{timepoint}}.{step}.json")
 
 
-def status_path(case):
-    """The case status file of a case (rule check_series)."""
-    return out("status", case["patient_id"], f"{case['timepoint']}.json")
+def status_path(patient, timepoint):
+    """The case status file of a case (rule convert); wildcards as "{patient}", "{timepoint}" for a rule's output."""
+    return out("status", patient, f"{timepoint}.json")
+
+
+def image_path(patient, timepoint):
+    """The case's CT in HU (written by rule convert when the case's series could be read)."""
+    return out("images", patient, f"{timepoint}.nii.gz")
+
+
+def sidecar_path(patient, timepoint):
+    """The acquisition facts of the case's CT (JSON beside the image)."""
+    return out("images", patient, f"{timepoint}.json")
+
+
+def case_file(path):
+    """Input function: the case's image or sidecar (``image_path``, ``sidecar_path``), once checkpoint
+    case_status has run. The convert jobs write them without declaring them, as a failed case has none."""
+
+    def file(wildcards):
+        case_statuses()
+        return path(wildcards.patient, wildcards.timepoint)
+
+    return file
 
 
 def all_status(wildcards):
-    """Status files of every case: asked for up front so that the checks run side by side."""
-    return [status_path(c) for c in cases()]
+    """Status files of every case: asked for up front so that the conversions run side by side."""
+    return [status_path(c["patient_id"], c["timepoint"]) for c in cases()]
 
 
 def patient_status(wildcards):
-    return [status_path(c) for c in cases() if c["patient_id"] == wildcards.patient]
+    return [status_path(c["patient_id"], c["timepoint"]) for c in cases() if c["patient_id"] == wildcards.patient]
 
 
 _STATUS = {}
 
 
-def is_ok(case):
-    """Whether the case can be analysed (its check_series checkpoint must have run).
+def case_statuses():
+    """{(patient_id, timepoint): "ok" or "failed"} of every case, from the table of checkpoint case_status
+    (raises Snakemake's incomplete-checkpoint signal until every case's convert has run).
 
-    Each status file is read once per version: every aggregating job's input function asks.
+    Read once per version of the table: every aggregating job's input function asks.
     """
-    path = checkpoints.check_series.get(patient=case["patient_id"], timepoint=case["timepoint"]).output.status
+    path = checkpoints.case_status.get().output.table
     key = (path, os.stat(path).st_mtime_ns)
     if key not in _STATUS:
-        _STATUS[key] = read_status(path)["status"] == "ok"
+        with open(path, newline="") as f:
+            _STATUS[key] = {(r["patient_id"], r["timepoint"]): r["status"] for r in csv.DictReader(f, delimiter="\t")}
+    if {(c["patient_id"], c["timepoint"]) for c in cases()} != set(_STATUS[key]):
+        # an earlier run's table (a scan added or removed since): wait for the checkpoint to write it again
+        raise IncompleteCheckpointException(checkpoints.case_status.rule, checkpoint_target(path))
     return _STATUS[key]
+
+
+def is_ok(case):
+    """Whether the case can be analysed: its series was read and converted (rule convert's status ok)."""
+    return case_statuses().get((case["patient_id"], case["timepoint"])) == "ok"
 
 
 def ok_cases():
@@ -220,7 +251,7 @@ def convert_source(wildcards):
     )
 
 
-# What check_series and convert both read: the inventory (ancient, see above) and the case's series.
+# What convert reads: the inventory (ancient, see ingest.smk) and the case's series.
 SERIES_INPUT = dict(
     inventory=ancient(out("ingest", "inventory.tsv")),
     files=ancient(out("ingest", "files.tsv")),
@@ -315,13 +346,19 @@ def nnunet_batch(wildcards):
 
 
 def nnunet_batch_images(wildcards):
-    return [out("images", c["patient_id"], f"{c['timepoint']}.nii.gz") for c in nnunet_batch(wildcards)]
+    return [image_path(c["patient_id"], c["timepoint"]) for c in nnunet_batch(wildcards)]
+
+
+def nnunet_batch_status(wildcards):
+    """The case status of each CT of the batch (rule convert's declared outputs): a CT converted again is
+    predicted again."""
+    return [status_path(c["patient_id"], c["timepoint"]) for c in nnunet_batch(wildcards)]
 
 
 def nnunet_batch_cases(wildcards, output):
     """--case IMAGE PREFIX of each CT of the batch: its label maps and status go to <batch folder>/<patient>/<timepoint>_*."""
     return " ".join(
-        f"--case {shlex.quote(out('images', c['patient_id'], c['timepoint'] + '.nii.gz'))}"
+        f"--case {shlex.quote(image_path(c['patient_id'], c['timepoint']))}"
         f" {shlex.quote(str(Path(output.predictions, c['patient_id'], c['timepoint'])))}"
         for c in nnunet_batch(wildcards)
     )

@@ -1,5 +1,5 @@
-# Inventory of the DICOM tree (one chosen series per study), a check of every chosen series, and
-# conversion to NIfTI in HU of those that pass. With ingest.samples set, the inventory reads that
+# Inventory of the DICOM tree (one chosen series per study), then each chosen series checked and
+# converted to NIfTI in HU in one pass. With ingest.samples set, the inventory reads that
 # sample sheet of NIfTI volumes instead and `convert` validates and copies each volume.
 #
 # Reruns stay incremental: the inventory reruns when the tree changes (its fingerprint is a param),
@@ -29,41 +29,23 @@ checkpoint inventory:
         " --files {output.files} --cases {output.cases} {params.options} > {log} 2>&1"
 
 
-checkpoint check_series:
-    input:
-        **SERIES_INPUT,
-    output:
-        status=out("status", "{patient}", "{timepoint}.json"),
-    log:
-        log("check_series", "{patient}", "{timepoint}"),
-    benchmark:
-        bench("check_series", "{patient}", "{timepoint}")
-    group:
-        "check"
-    conda:
-        "../../envs/core.yaml"
-    resources:
-        mem_mb=case_memory("check_series"),
-        runtime=15,
-    params:
-        **SERIES_PARAMS,
-    shell:
-        "lungtrack convert {params.source} --check {output.status}"
-        " --cases {input.cases} {params.options} > {log} 2>&1"
-
-
+# One job per case reads its series once: it checks and converts it, writes the CT and its sidecar, and
+# last the case status (status/<patient>/<timepoint>.json, its declared output: a job stopped half-way
+# reruns). A series that cannot be read gets its failed status and no image, so the image is not a
+# declared output (Snakemake has no optional outputs); the rules that read it ask for it through
+# case_file(), which waits for checkpoint case_status. That one checkpoint gathers every case's status
+# once all are in: Snakemake evaluates the DAG again once per run, not once per case.
 rule convert:
     input:
         **SERIES_INPUT,
     output:
-        image=out("images", "{patient}", "{timepoint}.nii.gz"),
-        sidecar=out("images", "{patient}", "{timepoint}.json"),
+        status=status_path("{patient}", "{timepoint}"),
     log:
         log("convert", "{patient}", "{timepoint}"),
     benchmark:
         bench("convert", "{patient}", "{timepoint}")
     group:
-        CASE_GROUP
+        "check"
     conda:
         "../../envs/core.yaml"
     resources:
@@ -71,6 +53,28 @@ rule convert:
         runtime=15,
     params:
         **SERIES_PARAMS,
+        image=image_path("{patient}", "{timepoint}"),
+        sidecar=sidecar_path("{patient}", "{timepoint}"),
     shell:
-        "lungtrack convert {params.source} {output.image} --sidecar {output.sidecar}"
+        "lungtrack convert {params.source} {params.image} --sidecar {params.sidecar} --status {output.status}"
         " --cases {input.cases} {params.options} > {log} 2>&1"
+
+
+# a table of a few lines from files the convert jobs left: no cluster job of its own
+localrules:
+    case_status,
+
+
+checkpoint case_status:
+    input:
+        status=all_status,
+    output:
+        table=out("status", "cases.tsv"),
+    log:
+        log("case_status"),
+    benchmark:
+        bench("case_status")
+    conda:
+        "../../envs/core.yaml"
+    shell:
+        "lungtrack case-status {input.status} --out {output.table} > {log} 2>&1"

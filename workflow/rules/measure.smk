@@ -5,8 +5,8 @@
 
 rule measure:
     input:
-        image=out("images", "{patient}", "{timepoint}.nii.gz"),
-        sidecar=out("images", "{patient}", "{timepoint}.json"),
+        image=case_file(image_path),
+        sidecar=case_file(sidecar_path),
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),
         lobes=lambda wc: lobe_map(wc.patient, wc.timepoint),
@@ -39,6 +39,8 @@ rule cohort:
     input:
         metrics=all_metrics,
         status=all_status,
+        # the table that decides which cases have metrics (see rule cohort_overview)
+        cases=out("status", "cases.tsv"),
     output:
         csv=report(
             out("cohort.csv"),

@@ -36,6 +36,9 @@ rule patient_report:
 rule cohort_overview:
     input:
         cohort=out("cohort.csv"),
+        # the checkpoint whose table decides the patients, as an input: a dry run with a case to convert
+        # again otherwise stops in Snakemake's group bookkeeping (snakemake/snakemake#4202)
+        cases=out("status", "cases.tsv"),
         tracking=lambda wc: [out("tracking", patient) for patient in analysed_patients()],
     output:
         html=report(

@@ -5,7 +5,9 @@
 
 rule segment_lungs:
     input:
-        image=out("images", "{patient}", "{timepoint}.nii.gz"),
+        image=case_file(image_path),
+        # the case's status, rule convert's declared output: a case converted again is segmented again
+        case=status_path("{patient}", "{timepoint}"),
     output:
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
         status=step_status("segment_lungs"),
@@ -29,7 +31,7 @@ rule segment_lungs:
 
 rule segment_lesions:
     input:
-        image=out("images", "{patient}", "{timepoint}.nii.gz"),
+        image=case_file(image_path),
         lungs=out("masks", "{patient}", "{timepoint}_lungs.nii.gz"),
     output:
         lesions=out("masks", "{patient}", "{timepoint}_lesions.nii.gz"),

@@ -34,7 +34,9 @@ if config["segmentation"]["backend"] == "nnunet":
 
     rule segment_nnunet:
         input:
-            image=out("images", "{patient}", "{timepoint}.nii.gz"),
+            image=case_file(image_path),
+            # the case's status, rule convert's declared output: a case converted again is segmented again
+            case=status_path("{patient}", "{timepoint}"),
             model=nnunet_model_files,
             predictions=nnunet_predictions,
         output:
@@ -75,6 +77,7 @@ if NNUNET_BATCH:
     rule segment_nnunet_batch:
         input:
             images=nnunet_batch_images,
+            cases=nnunet_batch_status,
             model=nnunet_model_files,
         output:
             # <patient>/<timepoint>_model.nii.gz (the model's label map), _status.json; rule segment_nnunet reads them
