@@ -350,8 +350,8 @@ def nnunet_batch_images(wildcards):
 
 
 def nnunet_batch_status(wildcards):
-    """The case status of each CT of the batch (rule convert's declared outputs): a CT converted again is
-    predicted again."""
+    """The case status of each CT of the batch, the declared outputs of its conversion, so that a CT
+    converted again is predicted again."""
     return [status_path(c["patient_id"], c["timepoint"]) for c in nnunet_batch(wildcards)]
 
 
