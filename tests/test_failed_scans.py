@@ -4,7 +4,6 @@ import json
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -168,14 +167,14 @@ def test_segmentation_error_is_recorded_with_empty_masks(tmp_path):
     def segment():  # a backend that is not registered: the dispatcher raises
         write_image(segment_lungs(image, backend="no-such-backend"), masks)
 
-    assert not segment_or_record(SimpleNamespace(status=str(status)), image, segment, [masks])
+    assert not segment_or_record(str(status), image, segment, [masks])
     record = read_status(status)
     assert record["status"] == "failed" and record["failed_step"] == "segment"
     assert "no-such-backend" in record["reason"] and "\n" not in record["reason"]
     empty = sitk.ReadImage(str(masks))
     assert empty.GetSize() == image.GetSize() and not sitk.GetArrayFromImage(empty).any()
     with pytest.raises(Exception, match="no-such-backend"):  # without a status file the error stops the step
-        segment_or_record(SimpleNamespace(status=None), image, segment, [masks])
+        segment_or_record(None, image, segment, [masks])
     # the command line: a CT segmented with --status says ok
     cmd = [sys.executable, "-m", "lungtrack", "segment-lungs", str(tmp_path / "ct.nii.gz"), str(masks)]
     assert subprocess.run([*cmd, "--status", str(status)], capture_output=True).returncode == 0
