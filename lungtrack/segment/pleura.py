@@ -37,8 +37,7 @@ from functools import partial
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.morphology import convex_hull_image
-
+from lungtrack.segment.hull import convex_hull_2d
 from lungtrack.segment.morphology import opening, remove_small
 
 ANGLE_BINS = 180
@@ -122,15 +121,15 @@ def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     the radius (mm) and angle bin of every pixel of that box around the body's centre, the skin
     radius per bin, (smallest, largest) radius of each lung per bin, outermost lung radius per
     bin); the rays both kinds of candidates are measured along. The lungs lie inside the body, so
-    nothing of them is outside the box. The per-pixel grids are computed again where they are
-    used, one slice at a time, not kept for the whole volume (peak memory)."""
+    nothing of them is outside the box. Each slice's per-pixel grids are computed once and kept
+    (float64 radius and int16 bin: 10 bytes per pixel of the boxes)."""
     geometry = {}
     for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
         if not body[z].any():
             continue
         box = _box2d(body[z])
-        rays = partial(_polar, box, ndi.center_of_mass(body[z]), spacing[1:])
-        radius, bins = rays()
+        radius, bins = _polar(box, ndi.center_of_mass(body[z]), spacing[1:])
+        rays = partial(tuple, (radius, bins))
         ranges = [_radial_range(radius, bins, m[z][box]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
         geometry[z] = box, rays, _radial_range(radius, bins, body[z][box])[1], ranges, outer
@@ -230,7 +229,7 @@ def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, rays,
     beyond = (radius > outer) & (radius <= outer + max_depth_mm)  # False where the ray has no lung (NaN)
     hull = np.zeros_like(lung2d)
     box = _box2d(lung2d)  # the hull lies in the bounding box
-    hull[box] = convex_hull_image(lung2d[box])
+    hull[box] = convex_hull_2d(lung2d[box])
     return hull & ~lung2d & body2d & (hu2d < max_hu) & beyond
 
 
@@ -242,7 +241,7 @@ def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacin
     steps = max(round(grow_mm / min(spacing[1:])), 1)
     for z in np.flatnonzero(seed.any(axis=(1, 2))):
         box = _box2d(lung[z])
-        domain = convex_hull_image(lung[z][box]) & free[z][box] | seed[z][box]
+        domain = convex_hull_2d(lung[z][box]) & free[z][box] | seed[z][box]
         out[z][box] = ndi.binary_dilation(seed[z][box], iterations=steps, mask=domain)
     return out
 
