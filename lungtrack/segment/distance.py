@@ -29,6 +29,8 @@ import edt
 import numpy as np
 import SimpleITK as sitk
 
+from lungtrack.segment.parallel import thread_count
+
 TIE_TOLERANCE = 1e-4  # relative to the radius: far above float32 rounding (about 1e-6)
 _FLOAT32_MANTISSA = 24
 
@@ -83,7 +85,7 @@ def distance_to(mask: np.ndarray, spacing) -> np.ndarray:
     """``edt`` map: float32 (z, y, x) distance (mm) of every voxel to the nearest ``mask`` voxel
     (0 on it); the volume's border is not part of the mask. ``spacing`` (z, y, x) mm."""
     return edt.edt(~mask.astype(bool, copy=False), anisotropy=tuple(float(np.float32(s)) for s in spacing),
-                   black_border=False, parallel=sitk.ProcessObject.GetGlobalDefaultNumberOfThreads())
+                   black_border=False, parallel=thread_count())
 
 
 def signed_maurer(mask: np.ndarray, spacing) -> sitk.Image:

@@ -8,6 +8,7 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from lungtrack.segment.orientation import spacing_zyx, to_canonical
+from lungtrack.segment.parallel import slabs, thread_map
 
 AIR_HU = -1024.0  # out-of-field padding (-2000, -3024, ...) is clipped to air
 
@@ -32,8 +33,9 @@ def canonical_hu(image: sitk.Image, smooth_mm: float = 1.0, region=None):
     padded = tuple(slice(max(r.start - m, 0), min(r.stop + m, n)) for r, m, n in zip(region, reach, raw.shape))
     hu = raw[padded].astype(np.float32)
     np.maximum(hu, AIR_HU, out=hu)
-    if smooth_mm > 0:
-        ndi.gaussian_filter(hu, sigma=sigma, truncate=_TRUNCATE, output=hu)  # line by line: in place is exact
+    if smooth_mm > 0:  # in-plane only: slabs of slices are filtered apart, on threads, line by line in place (exact)
+        thread_map(lambda z: ndi.gaussian_filter(hu[z], sigma=sigma, truncate=_TRUNCATE, output=hu[z]),
+                   slabs(hu.shape[0]))
     inner = tuple(slice(r.start - p.start, r.stop - p.start) for r, p in zip(region, padded))
     return canonical, hu[inner], spacing
 

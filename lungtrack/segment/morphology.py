@@ -13,6 +13,7 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 
 from lungtrack.segment.distance import distance_to, fast_is_exact, signed_maurer
+from lungtrack.segment.parallel import slabs, thread_map
 
 #: 6-connectivity (face neighbours) of a (z, y, x) mask: one voxel, whatever the spacing.
 FACES = ndi.generate_binary_structure(3, 1)
@@ -72,6 +73,20 @@ def opening(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
     return dilate(erode(mask, radius_mm, spacing), radius_mm, spacing) & mask
 
 
+def _sorted_labels(mask: np.ndarray, full_connectivity: bool) -> tuple[sitk.Image, np.ndarray, tuple]:
+    """SimpleITK's connected components (multi-threaded) of a non-empty ``mask`` on its bounding box, largest
+    first: (uint32 label image of the box, voxel counts of labels 1, 2, ..., the box's (z, y, x) slices)."""
+    box = bounding_box(mask, [0, 0, 0])
+    crop = np.ascontiguousarray(mask[box])
+    image = sitk.ConnectedComponent(sitk.GetImageFromArray(crop.view(np.uint8) if crop.dtype == bool else
+                                                           crop.astype(np.uint8)), full_connectivity)
+    del crop
+    relabel = sitk.RelabelComponentImageFilter()
+    relabel.SetSortByObjectSize(True)
+    relabelled = relabel.Execute(image)
+    return relabelled, np.array(relabel.GetSizeOfObjectsInPixels(), dtype=np.int64), box
+
+
 def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Label connected components (6- or 26-connected in 3D), largest first.
 
@@ -81,18 +96,10 @@ def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.nd
     """
     if not mask.any():
         return np.zeros(mask.shape, dtype=np.int32), np.array([mask.size], dtype=np.int64)
-    box = bounding_box(mask, [0, 0, 0])
-    crop = np.ascontiguousarray(mask[box])
-    image = sitk.ConnectedComponent(sitk.GetImageFromArray(crop.view(np.uint8) if crop.dtype == bool else
-                                                           crop.astype(np.uint8)), full_connectivity)
-    relabel = sitk.RelabelComponentImageFilter()
-    relabel.SetSortByObjectSize(True)
-    relabelled = relabel.Execute(image)
-    del image, crop  # freed before the whole volume's labels are allocated
+    relabelled, sizes, box = _sorted_labels(mask, full_connectivity)  # sizes: no bincount, no int64 copy of labels
     labels = np.zeros(mask.shape, dtype=np.int32)
     # uint32 labels (fewer than 2**31 of them) reinterpreted as int32; the view lives while ``relabelled`` does
     labels[box] = sitk.GetArrayViewFromImage(relabelled).view(np.int32)
-    sizes = np.array(relabel.GetSizeOfObjectsInPixels(), dtype=np.int64)  # not a bincount: no int64 copy of labels
     return labels, np.r_[mask.size - sizes.sum(), sizes]
 
 
@@ -109,11 +116,17 @@ def _labels(mask: np.ndarray, full_connectivity: bool) -> tuple[np.ndarray, np.n
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
-    """The largest 6-connected component of ``mask`` (empty mask stays empty)."""
+    """The largest 6-connected component of ``mask`` (empty mask stays empty; of equally large ones the first
+    in scan order). SimpleITK labels it (multi-threaded), SciPy where the two largest tie in size."""
     out = np.zeros(mask.shape, dtype=bool)
-    labels, counts, box = _labels(mask, full_connectivity=False)
-    if len(counts) < 2:
+    if not mask.any():
         return out
+    labels, sizes, box = _sorted_labels(mask, full_connectivity=False)
+    if len(sizes) < 2 or sizes[0] > sizes[1]:  # unique: whatever order the labels were found in
+        np.equal(sitk.GetArrayViewFromImage(labels), 1, out=out[box])
+        return out
+    del labels  # a tie: the first of them in scan order, that of SciPy's labels
+    labels, counts, box = _labels(mask, full_connectivity=False)
     counts[0] = 0
     np.equal(labels, int(np.argmax(counts)), out=out[box])
     return out
@@ -149,10 +162,15 @@ def fill_holes_2d(mask: np.ndarray) -> np.ndarray:
     if not mask.any():
         return out
     box = bounding_box(mask, [0, 1, 1])
-    background, n = ndi.label(~out[box], structure=_PLANE)
+    thread_map(lambda z: _fill_slab(out[box][z]), slabs(out[box].shape[0]))  # slices are apart: slabs on threads
+    return out
+
+
+def _fill_slab(slab: np.ndarray) -> None:
+    """Fill, in place, the holes of each (y, x) slice of a boolean (z, y, x) ``slab`` (a view)."""
+    background, n = ndi.label(~slab, structure=_PLANE)
     outside = np.zeros(n + 1, dtype=bool)
     for edge in (background[:, 0, :], background[:, -1, :], background[:, :, 0], background[:, :, -1]):
         outside[edge] = True
     outside[0] = True  # label 0 is the mask itself
-    out[box] |= ~outside[background]
-    return out
+    slab |= ~outside[background]
