@@ -39,6 +39,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from lungtrack.segment.hull import convex_hull_2d
 from lungtrack.segment.morphology import opening, remove_small
+from lungtrack.segment.parallel import thread_map
 
 ANGLE_BINS = 180
 
@@ -116,6 +117,12 @@ def wall_profile(thickness: np.ndarray, spacing, window_mm: float) -> np.ndarray
     return ndi.maximum_filter(eroded, size=(n, 3), mode="wrap")[n:-n]
 
 
+def _per_slice(one_slice, lungs: list, body: np.ndarray) -> dict:
+    """{z: one_slice(z)} for the axial slices with lung and body, computed on threads."""
+    slices = [z for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)) if body[z].any()]
+    return dict(zip(slices, thread_map(one_slice, slices)))
+
+
 def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     """Per axial slice with lung: (the body's (y, x) bounding box on that slice, a function giving
     the radius (mm) and angle bin of every pixel of that box around the body's centre, the skin
@@ -123,17 +130,15 @@ def ray_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     bin); the rays both kinds of candidates are measured along. The lungs lie inside the body, so
     nothing of them is outside the box. Each slice's per-pixel grids are computed once and kept
     (float64 radius and int16 bin: 10 bytes per pixel of the boxes)."""
-    geometry = {}
-    for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
-        if not body[z].any():
-            continue
+
+    def one_slice(z):
         box = _box2d(body[z])
         radius, bins = _polar(box, ndi.center_of_mass(body[z]), spacing[1:])
-        rays = partial(tuple, (radius, bins))
         ranges = [_radial_range(radius, bins, m[z][box]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
-        geometry[z] = box, rays, _radial_range(radius, bins, body[z][box])[1], ranges, outer
-    return geometry
+        return box, partial(tuple, (radius, bins)), _radial_range(radius, bins, body[z][box])[1], ranges, outer
+
+    return _per_slice(one_slice, lungs, body)
 
 
 def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
@@ -141,21 +146,20 @@ def column_geometry(lungs: list, body: np.ndarray, spacing) -> dict:
     :func:`ray_geometry`: one bin per column x, radius (mm) = distance behind the body's centre row
     (pixels in front of it are left out), the skin of the back per column, (foremost, rearmost)
     radius of each lung per column behind that row, the rearmost over both lungs."""
-    geometry = {}
     y = np.arange(body.shape[1], dtype=np.float32)[:, None]
     bins = np.broadcast_to(np.arange(body.shape[2], dtype=np.int32), body.shape[1:])
     whole = slice(0, body.shape[1]), slice(0, body.shape[2])
-    for z in np.flatnonzero(np.any([m.any(axis=(1, 2)) for m in lungs], axis=0)):
-        if not body[z].any():
-            continue
+
+    def one_slice(z):
         centre = ndi.center_of_mass(body[z])[0]
         radius = np.broadcast_to((y - centre) * spacing[1], body.shape[1:])
         first = int(np.floor(centre)) + 1  # the first row behind the centre
         ranges = [_column_range(m[z, first:], first, centre, spacing[1]) for m in lungs]
         outer = np.fmax.reduce([hi for _, hi in ranges])
-        geometry[z] = (whole, partial(tuple, (radius, bins)),
-                       _column_range(body[z, first:], first, centre, spacing[1])[1], ranges, outer)
-    return geometry
+        return (whole, partial(tuple, (radius, bins)),
+                _column_range(body[z, first:], first, centre, spacing[1])[1], ranges, outer)
+
+    return _per_slice(one_slice, lungs, body)
 
 
 def _column_range(rows: np.ndarray, first: int, centre: float, pixel_mm: float):
@@ -191,7 +195,9 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
     wall = wall_profile(thickness, spacing, window_mm)
     wall[~np.isfinite(wall)] = np.nan  # no lung at this angle within the window: wall unknown
     max_bins = int(max_bridge_deg / 360 * n_bins)
-    for z, (box, rays, r_skin, ranges, outer) in geometry.items():
+
+    def one_slice(z):  # writes slice z of ``out`` only
+        box, rays, r_skin, ranges, outer = geometry[z]
         inner_wall = r_skin - wall[z]  # NaN where the wall is unknown: nothing is added there
         present = ~np.isnan(outer)
         radius = None
@@ -207,6 +213,8 @@ def radial_fill(lungs: list, body: np.ndarray, hu: np.ndarray, geometry: dict, s
                 radius, bins = rays()
             add = (radius > start[bins]) & (radius <= inner_wall[bins]) & body[z][box] & (hu[z][box] < max_hu)
             result[z][box] |= add
+
+    thread_map(one_slice, geometry)
     return out
 
 
@@ -295,11 +303,15 @@ def fill_wall_lesions(
     for candidates, behind, lung in zip(added, back, lungs):
         candidates |= behind
         candidates &= ~lung
-    for z, (box, rays, r_skin, ranges, _) in geometry.items():
+
+    def notches(z):  # writes slice z of ``added`` only
+        box, rays, r_skin, ranges, _ = geometry[z]
         radius, bins = rays()
         for k, lung in enumerate(lungs):
             added[k][z][box] |= wall_notches(lung[z][box], body[z][box], hu[z][box], (radius, bins, r_skin),
                                              ranges[k][1], max_hu, max_depth_mm, min_reach)
+
+    thread_map(notches, geometry)
     out = []
     for lung, candidates, behind in zip(lungs, added, back):
         filled = lung | _thick_pieces(candidates, min_depth_mm, min_volume_ml, spacing)
