@@ -84,8 +84,9 @@ def fast_is_exact(radius_mm: float, spacing, shape) -> bool:
 def distance_to(mask: np.ndarray, spacing) -> np.ndarray:
     """``edt`` map: float32 (z, y, x) distance (mm) of every voxel to the nearest ``mask`` voxel
     (0 on it); the volume's border is not part of the mask. ``spacing`` (z, y, x) mm."""
-    return edt.edt(~mask.astype(bool, copy=False), anisotropy=tuple(float(np.float32(s)) for s in spacing),
-                   black_border=False, parallel=thread_count())
+    outside = np.logical_not(mask).view(np.uint8)  # uint8, not bool: the same map, computed faster by ``edt``
+    return edt.edt(outside, anisotropy=tuple(float(np.float32(s)) for s in spacing), black_border=False,
+                   parallel=thread_count())
 
 
 def signed_maurer(mask: np.ndarray, spacing) -> sitk.Image:

@@ -38,7 +38,8 @@ from functools import partial
 import numpy as np
 from scipy import ndimage as ndi
 from lungtrack.segment.hull import convex_hull_2d
-from lungtrack.segment.morphology import opening, remove_small
+from lungtrack.segment.distance import fast_is_exact
+from lungtrack.segment.morphology import erode, opening, remove_small
 from lungtrack.segment.parallel import thread_map
 
 ANGLE_BINS = 180
@@ -256,8 +257,20 @@ def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacin
 
 def _thick_pieces(mask: np.ndarray, min_depth_mm: float, min_volume_ml: float, spacing) -> np.ndarray:
     """The 26-connected pieces of ``mask`` that hold a ball of ``min_depth_mm`` (mm) somewhere and
-    measure at least ``min_volume_ml`` (mL), kept whole (their thin edges with them)."""
-    return remove_small(mask, min_volume_ml * 1000.0, spacing, touching=opening(mask, min_depth_mm, spacing))
+    measure at least ``min_volume_ml`` (mL), kept whole (their thin edges with them).
+
+    A piece holds such a ball where it has a voxel of the opening, and so of the erosion, which
+    the opening holds: every voxel of the opening lies within the radius of a voxel of the
+    erosion, whose ball is in the piece, a ball that the lattice path to its centre (each step
+    nearer along one axis) never leaves. That takes distances thresholded without rounding
+    (``distance.fast_is_exact``, asked for the whole volume's shape and so for any box in it);
+    elsewhere the opening itself is the test.
+    """
+    if fast_is_exact(min_depth_mm, spacing, mask.shape):
+        thick = erode(mask, min_depth_mm, spacing)
+    else:
+        thick = opening(mask, min_depth_mm, spacing)
+    return remove_small(mask, min_volume_ml * 1000.0, spacing, touching=thick)
 
 
 def fill_wall_lesions(
