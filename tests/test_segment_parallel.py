@@ -1,0 +1,93 @@
+"""Work split over threads, and exact shortcuts, give what the plain computation gives.
+
+``parallel`` runs independent slabs of slices on threads: the in-plane Gaussian of ``hu`` and the
+hole filling of ``morphology`` must equal SciPy's on the whole volume, bit for bit, with more
+threads than cores and slabs of unequal length. ``morphology.largest_component`` labels with
+SimpleITK and must pick SciPy's component, ties in size included. ``pleura._thick_pieces``
+tests the erosion in place of the opening where distances are exact: the same pieces.
+"""
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from scipy import ndimage as ndi
+
+from lungtrack.segment import parallel
+from lungtrack.segment.hu import AIR_HU, canonical_hu
+from lungtrack.segment.morphology import fill_holes_2d, largest_component, opening, remove_small
+from lungtrack.segment.pleura import _thick_pieces
+
+
+@pytest.fixture(params=[1, 3])
+def threads(request):
+    """SimpleITK's (and so lungtrack's) thread count set to 1 and 3, then restored."""
+    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(request.param)
+    yield request.param
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
+
+
+@pytest.mark.parametrize("length", [1, 2, 7, 300])
+def test_slabs_cover_the_axis_once_in_order(threads, length):
+    parts = parallel.slabs(length)
+    assert len(parts) == min(threads, length)
+    assert np.concatenate([np.arange(length)[p] for p in parts]).tolist() == list(range(length))
+
+
+def test_thread_map_keeps_order(threads):
+    assert parallel.thread_map(lambda v: v * v, range(10)) == [v * v for v in range(10)]
+
+
+def test_threaded_gaussian_equals_scipy_on_the_whole_volume(threads):
+    rng = np.random.default_rng(3)
+    values = rng.normal(-600.0, 400.0, size=(7, 40, 36)).astype(np.int16)
+    image = sitk.GetImageFromArray(values)
+    image.SetSpacing((0.7, 0.8, 2.5))  # (x, y, z) mm
+    _, hu, spacing = canonical_hu(image, smooth_mm=1.0)
+    plain = np.maximum(sitk.GetArrayFromImage(sitk.DICOMOrient(image, "LPS")).astype(np.float32), AIR_HU)
+    ndi.gaussian_filter(plain, sigma=(0, 1.0 / spacing[1], 1.0 / spacing[2]), truncate=3.0, output=plain)
+    assert hu.dtype == np.float32
+    np.testing.assert_array_equal(hu, plain)
+
+
+def test_threaded_hole_filling_equals_scipy_per_slice(threads):
+    rng = np.random.default_rng(4)
+    mask = ndi.gaussian_filter(rng.random((9, 50, 45)), 1.2) > 0.5
+    expected = np.stack([ndi.binary_fill_holes(s, structure=ndi.generate_binary_structure(2, 1)) for s in mask])
+    got = fill_holes_2d(mask)
+    assert got.sum() > mask.sum()
+    np.testing.assert_array_equal(got, expected)
+
+
+def _scipy_largest(mask):
+    labels, _ = ndi.label(mask)
+    counts = np.bincount(labels.ravel())
+    counts[0] = 0
+    return labels == np.argmax(counts)
+
+
+def test_largest_component_of_equal_sizes_is_the_first_in_scan_order(threads):
+    mask = np.zeros((6, 20, 20), dtype=bool)
+    mask[3:5, 12:16, 2:6] = True
+    mask[3:5, 2:6, 12:16] = True  # the same size, first in scan order (z, then y, then x)
+    mask[0, 0, 0] = True
+    largest = largest_component(mask)
+    np.testing.assert_array_equal(largest, _scipy_largest(mask))
+    assert largest.sum() == 32 and largest[3, 2, 12]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_largest_component_equals_scipy(threads, seed):
+    mask = np.random.default_rng(seed).random((8, 30, 30)) < 0.45
+    np.testing.assert_array_equal(largest_component(mask), _scipy_largest(mask))
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 0.7, 0.7), (5.0, 0.626953125, 0.626953125), (2.0, 1.5, 1.5)])
+@pytest.mark.parametrize("seed", [5, 6])
+def test_thick_pieces_by_erosion_equal_those_by_opening(spacing, seed):
+    rng = np.random.default_rng(seed)
+    mask = ndi.gaussian_filter(rng.random((14, 48, 48)), (0.8, 2.0, 2.0)) > 0.52
+    expected = remove_small(mask, 20.0, spacing, touching=opening(mask, 2.5, spacing))
+    got = _thick_pieces(mask, 2.5, 20.0 / 1000.0, spacing)
+    assert expected.any() and (mask & ~expected).any()  # some pieces kept, some dropped
+    np.testing.assert_array_equal(got, expected)
