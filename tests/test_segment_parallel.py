@@ -5,6 +5,7 @@ hole filling of ``morphology`` must equal SciPy's on the whole volume, bit for b
 threads than cores and slabs of unequal length. ``morphology.largest_component`` labels with
 SimpleITK and must pick SciPy's component, ties in size included. ``pleura._thick_pieces``
 tests the erosion in place of the opening where distances are exact: the same pieces.
+``sides.split_joined`` floods only the lung's bounding box: the same split as in a larger volume.
 """
 
 import numpy as np
@@ -16,6 +17,7 @@ from lungtrack.segment import parallel
 from lungtrack.segment.hu import AIR_HU, canonical_hu
 from lungtrack.segment.morphology import fill_holes_2d, largest_component, opening, remove_small
 from lungtrack.segment.pleura import _thick_pieces
+from lungtrack.segment.sides import split_joined
 
 
 @pytest.fixture(params=[1, 3])
@@ -91,3 +93,25 @@ def test_thick_pieces_by_erosion_equal_those_by_opening(spacing, seed):
     got = _thick_pieces(mask, 2.5, 20.0 / 1000.0, spacing)
     assert expected.any() and (mask & ~expected).any()  # some pieces kept, some dropped
     np.testing.assert_array_equal(got, expected)
+
+
+def test_joined_lungs_split_the_same_inside_a_larger_volume():
+    """``sides.split_joined`` floods the lung's bounding box only: padding the volume with other values
+    (and moving the midline with it) leaves the split as it was."""
+    z, y, x = np.mgrid[:16, :30, :44]
+    lung = ((x - 14) ** 2 / 100 + (y - 15) ** 2 / 150 + (z - 8) ** 2 / 40 < 1) | \
+           ((x - 29) ** 2 / 100 + (y - 15) ** 2 / 150 + (z - 8) ** 2 / 40 < 1)
+    rng = np.random.default_rng(8)
+    hu = np.where(lung, rng.normal(-850, 30, lung.shape), 40.0).astype(np.float32)
+    hu[:, :, 21:23] += 300  # the junction line, denser
+    spacing = (2.0, 1.0, 1.0)
+    right, left = split_joined(lung, hu, spacing, midline=21.5)
+    assert right.sum() > 1000 and left.sum() > 1000 and not (right & left).any()
+    pad = ((3, 2), (5, 4), (7, 6))
+    big_hu = np.pad(hu, pad, constant_values=0.0)
+    big_hu[np.pad(~lung, pad, constant_values=True)] = rng.normal(0, 500, size=(~np.pad(lung, pad)).sum())
+    big_right, big_left = split_joined(np.pad(lung, pad), big_hu, spacing, midline=21.5 + 7)
+    inner = tuple(slice(a, -b) for a, b in pad)
+    np.testing.assert_array_equal(big_right[inner], right)
+    np.testing.assert_array_equal(big_left[inner], left)
+    assert not big_right.sum() - right.sum() and not big_left.sum() - left.sum()

@@ -7,7 +7,7 @@ lung has the lower x indices. Spacing is (z, y, x) in mm.
 import numpy as np
 from skimage.segmentation import watershed
 
-from lungtrack.segment.morphology import components, erode
+from lungtrack.segment.morphology import bounding_box, components, erode
 
 JOINED_SHARE = 0.15  # a component with this share of its voxels on each side holds both lungs
 
@@ -84,8 +84,12 @@ def split_joined(
         x = np.arange(lung.shape[2])[None, None, :] * spacing[2]
         markers[lung & (x < midline * spacing[2] - gap_mm)] = 1
         markers[lung & (x > midline * spacing[2] + gap_mm)] = 2
-    labels = watershed(hu, markers=markers, mask=lung)
-    return labels == 1, labels == 2
+    box = bounding_box(lung, [0, 0, 0])  # nothing outside the mask floods: the lung's box gives the same labels
+    labels = watershed(hu[box], markers=markers[box], mask=lung[box])
+    right, left = np.zeros(lung.shape, dtype=bool), np.zeros(lung.shape, dtype=bool)
+    np.equal(labels, 1, out=right[box])
+    np.equal(labels, 2, out=left[box])
+    return right, left
 
 
 def right_left(lungs: list, hu: np.ndarray, spacing, midline: float):
