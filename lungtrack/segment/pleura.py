@@ -231,15 +231,15 @@ def wall_notches(lung2d: np.ndarray, body2d: np.ndarray, hu2d: np.ndarray, rays,
     ``min_reach`` of the way to the skin (rays that meet only a medial tip of the lung cross the
     mediastinum beyond it, not the chest wall).
     """
+    notches = np.zeros_like(lung2d)
     if lung2d.sum() < 3:
-        return np.zeros_like(lung2d)
+        return notches
     radius, bins, r_skin = rays
-    outer = np.where(outer >= min_reach * r_skin, outer, np.nan)[bins]
-    beyond = (radius > outer) & (radius <= outer + max_depth_mm)  # False where the ray has no lung (NaN)
-    hull = np.zeros_like(lung2d)
-    box = _box2d(lung2d)  # the hull lies in the bounding box
-    hull[box] = convex_hull_2d(lung2d[box])
-    return hull & ~lung2d & body2d & (hu2d < max_hu) & beyond
+    box = _box2d(lung2d)  # the hull, and so every notch, lies in the lung's bounding box
+    outer = np.where(outer >= min_reach * r_skin, outer, np.nan)[bins[box]]
+    beyond = (radius[box] > outer) & (radius[box] <= outer + max_depth_mm)  # False where the ray has no lung (NaN)
+    notches[box] = convex_hull_2d(lung2d[box]) & ~lung2d[box] & body2d[box] & (hu2d[box] < max_hu) & beyond
+    return notches
 
 
 def grow_in_outline(lung: np.ndarray, seed: np.ndarray, free: np.ndarray, spacing, grow_mm: float) -> np.ndarray:
