@@ -6,6 +6,7 @@ threads than cores and slabs of unequal length. ``morphology.largest_component``
 SimpleITK and must pick SciPy's component, ties in size included. ``pleura._thick_pieces``
 tests the erosion in place of the opening where distances are exact: the same pieces.
 ``sides.split_joined`` floods only the lung's bounding box: the same split as in a larger volume.
+The wall fill's polar grids, from broadcast offsets, equal those of full index grids.
 """
 
 import numpy as np
@@ -16,7 +17,7 @@ from scipy import ndimage as ndi
 from lungtrack.segment import parallel
 from lungtrack.segment.hu import AIR_HU, canonical_hu
 from lungtrack.segment.morphology import fill_holes_2d, largest_component, opening, remove_small
-from lungtrack.segment.pleura import _thick_pieces
+from lungtrack.segment.pleura import ANGLE_BINS, _angle_bins, _offsets, _rays, _thick_pieces
 from lungtrack.segment.sides import split_joined
 
 
@@ -115,3 +116,20 @@ def test_joined_lungs_split_the_same_inside_a_larger_volume():
     np.testing.assert_array_equal(big_right[inner], right)
     np.testing.assert_array_equal(big_left[inner], left)
     assert not big_right.sum() - right.sum() and not big_left.sum() - left.sum()
+
+
+@pytest.mark.parametrize("pixel_mm", [(0.7, 0.7), (0.626953125, 0.626953125), (1.5, 0.8)])
+def test_polar_grids_from_broadcast_offsets_equal_full_index_grids(pixel_mm):
+    """The wall fill's radii and angle bins, from a column and a row of offsets, equal those of full
+    (y, x) index grids, bit for bit (centres on and between pixels)."""
+    for centre in [(np.float64(120.0), np.float64(80.0)), (np.float64(131.37), np.float64(77.81))]:
+        box = (slice(40, 260), slice(10, 190))
+        yy, xx = np.indices((220, 180), dtype=np.float32)
+        dy, dx = (yy + 40 - centre[0]) * pixel_mm[0], (xx + 10 - centre[1]) * pixel_mm[1]
+        angle = np.arctan2(dy, dx)
+        bins = (((angle + np.pi) / (2 * np.pi) * ANGLE_BINS).astype(np.int32) % ANGLE_BINS).astype(np.int16)
+        row_dy, col_dx = _offsets(box, centre, pixel_mm)
+        radius, got_bins = _rays(row_dy, col_dx, _angle_bins(row_dy, col_dx))
+        assert radius.dtype == np.float64 and got_bins.dtype == np.int16
+        np.testing.assert_array_equal(radius, np.hypot(dy, dx))
+        np.testing.assert_array_equal(got_bins, bins)
