@@ -27,6 +27,8 @@ def reference_metrics(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray,
     """
     paths = {"lungs": ref_lungs, "lesions": ref_lesions}
     refs = {name: sitk.GetArrayFromImage(load_reference(path, image)) for name, path in paths.items() if path}
+    if not refs:  # nothing to compare with: no masks of the measured labels are built
+        return {}
     ref = label_masks(refs.get("lungs"), refs.get("lesions"))
     rows = compare_labels(label_masks(lungs, lesions), ref, voxel_volume_ml(image), labels=("lung", "lesion"))
     out = {}
