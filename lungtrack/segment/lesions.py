@@ -24,6 +24,7 @@ import SimpleITK as sitk
 
 from lungtrack.io.images import spacing_volume_ml
 from lungtrack.labels import CONSOLIDATION, GGO
+from lungtrack.segment.ball import dilate_sparse
 from lungtrack.segment.ggo import grow_ground_glass
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
 from lungtrack.segment.mediastinum import mediastinum
@@ -119,7 +120,7 @@ def segment_lesions_threshold(
     # belong to it (a vessel entering it only gives back a stub as long as the ball is wide)
     consolidation = dense & dilate(blobs, vessel_radius_mm, spacing)
     vessels = dense & ~consolidation
-    rim = dilate(vessels, max(vessel_rim_mm, max(spacing[1:])), spacing)
+    rim = dilate_sparse(vessels, max(vessel_rim_mm, max(spacing[1:])), spacing)  # thin tubes: a sparse mask
     candidates = in_range & core
     tube = np.zeros_like(lung)
     if tube_threshold is not None:
