@@ -34,3 +34,8 @@ def test_a_gz_image_holds_the_bytes_that_simpleitk_writes_and_leaves_no_temporar
     assert (back.GetSpacing(), back.GetOrigin(), back.GetDirection()) == \
         (plain.GetSpacing(), plain.GetOrigin(), plain.GetDirection())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ct.nii.gz", "plain.nii"]
+    # no name and no time in the gzip header (flags and mtime zero): writing again gives the same bytes
+    assert (tmp_path / "ct.nii.gz").read_bytes()[3:8] == bytes(5)
+    first = (tmp_path / "ct.nii.gz").read_bytes()
+    write_image(image, tmp_path / "ct.nii.gz")
+    assert (tmp_path / "ct.nii.gz").read_bytes() == first

@@ -95,7 +95,9 @@ def write_image(image: sitk.Image, path) -> None:
         except RuntimeError as exc:
             raise InputError(path, f"cannot be written ({str(exc).strip().splitlines()[-1]})") from None
         if compressed:
-            with open(plain, "rb") as source, igzip.open(tmp, "wb", compresslevel=GZIP_LEVEL) as target:
+            # no file name or time in the gzip header: the same image gives the same bytes
+            with open(plain, "rb") as source, open(tmp, "wb") as raw, \
+                    igzip.IGzipFile("", "wb", GZIP_LEVEL, fileobj=raw, mtime=0) as target:
                 shutil.copyfileobj(source, target, _CHUNK_BYTES)
 
 
