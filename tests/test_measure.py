@@ -42,6 +42,29 @@ def test_volumes_and_poi_per_lung():
     assert v["poi_left"] == pytest.approx(5.0)
 
 
+def test_volumes_equal_boolean_sums_on_random_labels():
+    # the counts are exact: the same numbers as the boolean sums they replace, for any label values
+    rng = np.random.default_rng(11)
+    lungs, lesions = rng.integers(0, 4, (2, 9, 31, 17)).astype(np.uint8)
+    v = lung_lesion_volumes(lungs, lesions, voxel_ml=0.0007)
+    in_lung, lesion = lungs > 0, (lesions > 0) & (lungs > 0)
+    sums = {"lung_ml": in_lung, "lung_right_ml": lungs == 1, "lung_left_ml": lungs == 2, "lesion_ml": lesion,
+            "ggo_ml": (lesions == 1) & in_lung, "consolidation_ml": (lesions == 2) & in_lung,
+            "lesion_right_ml": lesion & (lungs == 1), "lesion_left_ml": lesion & (lungs == 2)}
+    assert {key: v[key] for key in sums} == {key: float(mask.sum()) * 0.0007 for key, mask in sums.items()}
+
+
+def test_measure_case_without_reference_has_no_agreement_keys(tmp_path):
+    lungs = np.zeros((4, 10, 20), np.uint8)
+    lungs[:, :, :10], lungs[:, :, 10:] = 1, 2
+    lesions = np.zeros_like(lungs)
+    lesions[1, :3, 2:5] = 1
+    ct = _write(tmp_path, "ct.nii.gz", np.full(lungs.shape, -850, np.int16))
+    record = measure_case(ct, _write(tmp_path, "lungs.nii.gz", lungs), _write(tmp_path, "lesions.nii.gz", lesions))
+    assert record["lesion_ml"] == pytest.approx(9 * 0.5 * 0.5 * 2.0 / 1000)
+    assert not [key for key in record if key.startswith(("dice_", "ref_")) or key.endswith("_error")]
+
+
 def test_lesion_outside_lung_is_not_counted():
     lungs = np.zeros((2, 4, 4), np.uint8)
     lungs[0] = 1

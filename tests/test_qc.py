@@ -94,3 +94,26 @@ def test_lesion_in_the_airway_lumen_warns():
     assert qc.airway_lesion_ml(hu, lesions, SPACING) > 20.0
     record = qc.scan_qc(lungs, lesions, SPACING, hu)
     assert any("airway lumen" in r for r in record["qc_reasons"])
+
+
+@pytest.mark.parametrize("direction", [(1, 0, 0, 0, 1, 0, 0, 0, 1), (-1, 0, 0, 0, 1, 0, 0, 0, -1),
+                                       (0, 1, 0, 1, 0, 0, 0, 0, 1)])
+def test_case_qc_reads_the_scan_in_canonical_orientation_whatever_its_grid(direction):
+    # an LPS grid is used as it is, any other one reoriented: the record is the one of the canonical arrays
+    import SimpleITK as sitk
+
+    from lungtrack.io.images import array_like
+    from lungtrack.measure.metrics import case_qc
+    from lungtrack.segment.orientation import spacing_zyx, to_canonical
+
+    lungs = _lungs(right=(0, 50, 40, 110, 30, 80), left=(10, 50, 40, 110, 120, 170))  # cut at the first slice
+    lesions = (lungs == 1).astype(np.uint8)
+    lesions[:, :, :60] = 0
+    image = sitk.GetImageFromArray(np.where(lungs > 0, -850, 40).astype(np.int16))
+    image.SetSpacing(SPACING[::-1])
+    image.SetDirection(direction)
+    canonical = to_canonical(image)
+    expected = qc.scan_qc(*(sitk.GetArrayFromImage(to_canonical(array_like(a, image))) for a in (lungs, lesions)),
+                          spacing_zyx(canonical), sitk.GetArrayViewFromImage(canonical))
+    assert case_qc(image, lungs, lesions) == expected
+    assert expected["qc"] == "warn" and expected["qc_reasons"]

@@ -27,6 +27,8 @@ def reference_metrics(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray,
     """
     paths = {"lungs": ref_lungs, "lesions": ref_lesions}
     refs = {name: sitk.GetArrayFromImage(load_reference(path, image)) for name, path in paths.items() if path}
+    if not refs:  # nothing to compare with: no masks of the measured labels are built
+        return {}
     ref = label_masks(refs.get("lungs"), refs.get("lesions"))
     rows = compare_labels(label_masks(lungs, lesions), ref, voxel_volume_ml(image), labels=("lung", "lesion"))
     out = {}
@@ -39,14 +41,20 @@ def reference_metrics(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray,
     return out
 
 
+def _is_canonical(image: sitk.Image) -> bool:
+    """Whether ``image`` is in canonical LPS orientation already (reorienting it changes no voxel)."""
+    return sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(image.GetDirection()) == "LPS"
+
+
 def _canonical(array: np.ndarray, image: sitk.Image) -> np.ndarray:
-    """A (z, y, x) array on ``image``'s grid, reoriented to canonical LPS (see ``segment.orientation``)."""
-    return sitk.GetArrayFromImage(to_canonical(array_like(array, image)))
+    """A (z, y, x) array on ``image``'s grid, reoriented to canonical LPS (see ``segment.orientation``);
+    the array itself when the grid is canonical."""
+    return array if _is_canonical(image) else sitk.GetArrayFromImage(to_canonical(array_like(array, image)))
 
 
 def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
     """QC record (``qc``, ``qc_reasons``) of one scan, see :mod:`lungtrack.measure.qc`."""
-    canonical = to_canonical(image)
+    canonical = image if _is_canonical(image) else to_canonical(image)
     hu = sitk.GetArrayViewFromImage(canonical)  # the CT's own integers: QC only compares them with thresholds
     return scan_qc(_canonical(lungs, image), _canonical(lesions, image), spacing_zyx(canonical), hu)
 

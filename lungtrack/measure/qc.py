@@ -93,7 +93,7 @@ def scan_qc(lungs: np.ndarray, lesions: np.ndarray, spacing, hu: np.ndarray | No
     """
     qc = QualityControl()
     voxel_ml = spacing_volume_ml(spacing)
-    right, left = (lungs == RIGHT).sum() * voxel_ml, (lungs == LEFT).sum() * voxel_ml
+    right, left = (np.count_nonzero(lungs == side) * voxel_ml for side in (RIGHT, LEFT))
     total = right + left
     if total < MIN_LUNG_ML:
         qc.add(FAIL, f"lung volume {total:.0f} mL is below {MIN_LUNG_ML:.0f} mL: not a whole chest, or no lungs found")

@@ -24,15 +24,17 @@ def lung_lesion_volumes(lungs: np.ndarray, lesions: np.ndarray, voxel_ml: float)
         raise ValueError(f"lung mask {lungs.shape} and lesion mask {lesions.shape} differ in shape")
     in_lung = lungs > 0
     lesion = (lesions > 0) & in_lung
+    right, left = lungs == RIGHT, lungs == LEFT
+    count = np.count_nonzero  # the same integers as a boolean sum, several times faster
     counts = {
-        "lung_ml": in_lung.sum(),
-        "lung_right_ml": (lungs == RIGHT).sum(),
-        "lung_left_ml": (lungs == LEFT).sum(),
-        "lesion_ml": lesion.sum(),
-        "ggo_ml": ((lesions == GGO) & in_lung).sum(),
-        "consolidation_ml": ((lesions == CONSOLIDATION) & in_lung).sum(),
-        "lesion_right_ml": (lesion & (lungs == RIGHT)).sum(),
-        "lesion_left_ml": (lesion & (lungs == LEFT)).sum(),
+        "lung_ml": count(in_lung),
+        "lung_right_ml": count(right),
+        "lung_left_ml": count(left),
+        "lesion_ml": count(lesion),
+        "ggo_ml": count((lesions == GGO) & in_lung),
+        "consolidation_ml": count((lesions == CONSOLIDATION) & in_lung),
+        "lesion_right_ml": count(lesion & right),
+        "lesion_left_ml": count(lesion & left),
     }
     out = {key: float(n) * voxel_ml for key, n in counts.items()}
     out["poi"] = poi(out["lesion_ml"], out["lung_ml"])

@@ -4,6 +4,8 @@ Arrays are (z, y, x); voxels are grouped into blocks of ``steps`` (z, y, x) voxe
 block is about ``grid_mm`` wide along each axis (thick slices stay single slices).
 """
 
+import itertools
+
 import numpy as np
 
 
@@ -12,13 +14,24 @@ def block_steps(spacing, grid_mm: float) -> tuple:
     return tuple(max(round(grid_mm / s), 1) for s in spacing)
 
 
+def _pieces(n: int, k: int, offset: int) -> list[tuple[slice, slice]]:
+    """(blocks, voxels) along one axis of ``n`` voxels in blocks of ``k``: the voxel at ``offset`` in each
+    block; the last block, when partial and too short for it, takes the edge voxel (as an edge pad would)."""
+    blocks, found = -(-n // k), len(range(offset, n, k))
+    pieces = [(slice(0, found), slice(offset, None, k))]
+    if found < blocks:
+        pieces.append((slice(found, blocks), slice(n - 1, n)))
+    return pieces
+
+
 def block_mean(array: np.ndarray, steps) -> np.ndarray:
     """Mean (float32) of each block of ``steps`` (z, y, x) voxels; a last partial block repeats edge values."""
-    pad = [(0, -n % k) for n, k in zip(array.shape, steps)]
-    padded = np.pad(array, pad, mode="edge") if any(p for _, p in pad) else array
-    out = np.zeros([n // k for n, k in zip(padded.shape, steps)], dtype=np.float32)
+    out = np.zeros([-(-n // k) for n, k in zip(array.shape, steps)], dtype=np.float32)
     for offset in np.ndindex(*steps):  # a sum of strided views: faster than a mean over reshaped axes
-        out += padded[tuple(slice(o, None, k) for o, k in zip(offset, steps))]
+        # the edge values are added where they fall, without an edge-padded copy: the same sums in the same order
+        for parts in itertools.product(*(_pieces(n, k, o) for n, k, o in zip(array.shape, steps, offset))):
+            blocks, voxels = zip(*parts)
+            out[blocks] += array[voxels]
     return out / float(np.prod(steps))
 
 

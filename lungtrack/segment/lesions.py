@@ -21,14 +21,15 @@ import logging
 
 import numpy as np
 import SimpleITK as sitk
-from scipy import ndimage as ndi
 
 from lungtrack.io.images import spacing_volume_ml
 from lungtrack.labels import CONSOLIDATION, GGO
+from lungtrack.segment.ball import dilate_sparse
 from lungtrack.segment.ggo import grow_ground_glass
 from lungtrack.segment.hu import aerated_lung_hu, canonical_hu
 from lungtrack.segment.mediastinum import mediastinum
-from lungtrack.segment.morphology import FACES, bounding_box, dilate, opening, reach, remove_small
+from lungtrack.segment.morphology import bounding_box, dilate, opening, reach, remove_small
+from lungtrack.segment.neighbours import dilate_faces, erode_faces
 from lungtrack.segment.orientation import from_canonical, spacing_zyx, to_canonical
 from lungtrack.segment.vessels import tubes
 
@@ -112,14 +113,14 @@ def segment_lesions_threshold(
         in_range &= ~between
     # voxels touching the outside of the lung are partial volume with the wall, the mediastinum or
     # the diaphragm (a dome cut obliquely by the slices gives wide flat ground-glass-like layers)
-    core = ndi.binary_erosion(lung, FACES, border_value=1)
+    core = erode_faces(lung)
     dense = in_range & (hu >= consolidation_hu)
     blobs = opening(dense & core, vessel_radius_mm, spacing)
     # the opening also rounds off the blobs' own edges and corners: dense voxels close to a blob
     # belong to it (a vessel entering it only gives back a stub as long as the ball is wide)
     consolidation = dense & dilate(blobs, vessel_radius_mm, spacing)
     vessels = dense & ~consolidation
-    rim = dilate(vessels, max(vessel_rim_mm, max(spacing[1:])), spacing)
+    rim = dilate_sparse(vessels, max(vessel_rim_mm, max(spacing[1:])), spacing)  # thin tubes: a sparse mask
     candidates = in_range & core
     tube = np.zeros_like(lung)
     if tube_threshold is not None:
@@ -129,11 +130,11 @@ def segment_lesions_threshold(
     ggo = grow_ground_glass(ggo, candidates & ~dense & ~rim, ggo_grow_mm, spacing)
     lesion = remove_small(ggo | consolidation, min_volume_mm3, spacing)
     # the partial-volume layer next to a lesion belongs to it (the lesion's own edge)
-    edge = ndi.binary_dilation(lesion, FACES, iterations=2, mask=in_range & ~(vessels & core)) & ~lesion
+    edge = dilate_faces(lesion, iterations=2, within=in_range & ~(vessels & core)) & ~lesion
     if stages is not None:
         stages.update(box=box, hu=hu, ggo_hu=ggo_hu, in_range=in_range, mediastinum=between, core=core, dense=dense,
                       consolidation=consolidation, vessels=vessels, rim=rim, tubes=tube, ggo=ggo, lesion=lesion)
-    consolidation = (consolidation & lesion) | (edge & dense & ndi.binary_dilation(consolidation & lesion, FACES))
+    consolidation = (consolidation & lesion) | (edge & dense & dilate_faces(consolidation & lesion))
     lesion |= edge
     labels = np.zeros(canonical_lungs.GetSize()[::-1], dtype=np.uint8)
     labels[box][lesion] = GGO  # labels[box] is a view: this writes the whole volume's labels
@@ -142,8 +143,8 @@ def segment_lesions_threshold(
     log.info(
         "lesions (GGO from %.0f HU): GGO %.1f mL, consolidation %.1f mL in %.0f mL of lung",
         ggo_hu,
-        (labels == GGO).sum() * ml,
-        (labels == CONSOLIDATION).sum() * ml,
-        lung.sum() * ml,
+        np.count_nonzero(labels == GGO) * ml,
+        np.count_nonzero(labels == CONSOLIDATION) * ml,
+        np.count_nonzero(lung) * ml,
     )
     return from_canonical(labels, canonical, image)
