@@ -13,7 +13,6 @@ from itertools import count
 
 import numpy as np
 import SimpleITK as sitk
-from scipy import ndimage
 
 from lungtrack.io.images import voxel_volume_ml
 from lungtrack.labels import LUNGS
@@ -38,25 +37,28 @@ def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarra
     n = int(components.max(initial=0))
     if n == 0:
         return []
-    labels = np.arange(1, n + 1)
-    voxels = ndimage.sum_labels(np.ones_like(components, dtype=np.uint8), components, labels)
-    mean_hu = ndimage.mean(ct, components, labels)
-    centroids = ndimage.center_of_mass(np.ones_like(components, dtype=np.uint8), components, labels)
-    inside = components > 0
-    lung_votes = np.bincount(components[inside] * 3 + lungs[inside].clip(0, 2), minlength=(n + 1) * 3)
+    # One pass over the lesion voxels (flat indices in (z, y, x) order, so each label's sums add up in
+    # the same order as over the whole volume): counts, HU sums, z and y sums, lung label votes.
+    where = np.flatnonzero(components)
+    labels = components.ravel()[where]
+    voxels = np.bincount(labels, minlength=n + 1)
+    mean_hu = np.bincount(labels, weights=ct.ravel()[where], minlength=n + 1) / voxels.clip(1)
+    z, y, _ = np.unravel_index(where, components.shape)
+    centroids = [np.bincount(labels, weights=axis, minlength=n + 1) / voxels.clip(1) for axis in (z, y)]
+    lung_votes = np.bincount(labels.astype(np.int64) * 3 + lungs.ravel()[where].clip(0, 2), minlength=(n + 1) * 3)
     lung_votes = lung_votes.reshape(n + 1, 3)
     extents = lung_extents(lungs)
     out = []
-    for i, label in enumerate(labels):
+    for label in range(1, n + 1):
         votes = lung_votes[label].copy()
         votes[0] = 0
         lung_label = int(votes.argmax()) if votes.any() else 0
         if lung_label in extents:
-            third, half = zone_of(lung_label, centroids[i][0], centroids[i][1], extents)
+            third, half = zone_of(lung_label, centroids[0][label], centroids[1][label], extents)
             lung, zone = LUNGS[lung_label], f"{third}, {half}"
         else:
             lung, zone = "outside", ""
-        out.append({"label": int(label), "volume_ml": float(voxels[i]) * voxel_ml, "mean_hu": float(mean_hu[i]),
+        out.append({"label": label, "volume_ml": float(voxels[label]) * voxel_ml, "mean_hu": float(mean_hu[label]),
                     "lung": lung, "zone": zone})
     return out
 
