@@ -28,7 +28,8 @@ from lungtrack.measure.regions import ZONES, lobe_measures, zone_measures
 from lungtrack.settings import default
 from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
-from lungtrack.track.registration import identity, lung_dice, warp_labels_and_lungs, write_transform
+from lungtrack.track.label_warp import warp_labels_and_lungs
+from lungtrack.track.registration import identity, lung_dice, write_transform
 from lungtrack.track.scans import Scan, load_scan
 
 log = logging.getLogger("lungtrack.track")

@@ -7,13 +7,13 @@ initialised by the previous. The transform maps baseline points (LPS mm) to foll
 as ``sitk.Resample(follow_up, baseline, transform)`` expects.
 """
 
-import numpy as np
 import SimpleITK as sitk
 
 from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path
 from lungtrack.io.images import same_grid
 from lungtrack.measure.overlap import dice
+from lungtrack.track.label_warp import warp_label_array
 
 METHODS = ("rigid", "affine", "bspline")
 #: Grid spacing (mm) of the distance images the registration compares.
@@ -103,42 +103,9 @@ def warp_labels(labels: sitk.Image, reference: sitk.Image, transform: sitk.Trans
     """
     if transform.GetTransformEnum() == sitk.sitkIdentity and same_grid(labels, reference):
         return labels
-    return sitk.Resample(labels, reference, transform, sitk.sitkNearestNeighbor, 0, labels.GetPixelID())
-
-
-def _exact_grid(a: sitk.Image, b: sitk.Image) -> bool:
-    """True when both images have exactly the same size, origin, spacing and direction (no tolerance)."""
-    return all(get(a) == get(b) for get in (sitk.Image.GetSize, sitk.Image.GetOrigin, sitk.Image.GetSpacing,
-                                            sitk.Image.GetDirection))
-
-
-def warp_labels_and_lungs(labels: sitk.Image, lungs: sitk.Image, labels_reference: sitk.Image,
-                          lungs_reference: sitk.Image, transform: sitk.Transform) -> tuple[np.ndarray, np.ndarray]:
-    """``labels`` and the lung mask ``lungs`` > 0 of one scan moved onto their references' grids by ``transform``.
-
-    Returns ((z, y, x) label array, (z, y, x) bool lung array), equal to :func:`warp_labels` of
-    ``labels`` and of the uint8 mask ``lungs`` > 0. Nearest neighbour takes each output voxel from
-    an input voxel chosen by the grids and the transform alone, so when both inputs and both
-    references lie on exactly one grid, one resampling of the code ``label * 2 + lung`` moves both.
-    """
-    lung_mask = sitk.Cast(lungs > 0, sitk.sitkUInt8)
-    if not (_exact_grid(labels, lungs) and _exact_grid(labels_reference, lungs_reference)):
-        return (sitk.GetArrayFromImage(warp_labels(labels, labels_reference, transform)),
-                sitk.GetArrayViewFromImage(warp_labels(lung_mask, lungs_reference, transform)) > 0)
-    label_array = sitk.GetArrayViewFromImage(labels)
-    code_type = np.min_scalar_type(2 * int(label_array.max(initial=0)) + 1)
-    code = label_array.astype(code_type)
-    code <<= 1
-    code |= sitk.GetArrayViewFromImage(lung_mask).astype(code_type, copy=False)
-    del lung_mask
-    image = sitk.GetImageFromArray(code)
-    del code
-    image.CopyInformation(labels)
-    warped = sitk.GetArrayFromImage(warp_labels(image, labels_reference, transform))
-    del image
-    lung = (warped & 1).astype(bool)
-    warped >>= 1
-    return warped, lung
+    warped = sitk.GetImageFromArray(warp_label_array(labels, reference, transform))
+    warped.CopyInformation(reference)
+    return warped
 
 
 def warp_image(image: sitk.Image, reference: sitk.Image, transform: sitk.Transform,
@@ -149,8 +116,8 @@ def warp_image(image: sitk.Image, reference: sitk.Image, transform: sitk.Transfo
 
 def lung_dice(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image, transform: sitk.Transform) -> float:
     """Dice (0–1) of the baseline lung mask with the follow-up lung mask warped by ``transform``."""
-    warped = warp_labels(sitk.Cast(follow_up_lungs > 0, sitk.sitkUInt8), baseline_lungs, transform)
-    return dice(sitk.GetArrayViewFromImage(baseline_lungs) > 0, sitk.GetArrayViewFromImage(warped) > 0)
+    warped = warp_label_array(sitk.Cast(follow_up_lungs > 0, sitk.sitkUInt8), baseline_lungs, transform)
+    return dice(sitk.GetArrayViewFromImage(baseline_lungs) > 0, warped > 0)
 
 
 def write_transform(transform: sitk.Transform, path) -> None:
