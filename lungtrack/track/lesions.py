@@ -21,10 +21,17 @@ from lungtrack.settings import default
 
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
-    """Connected lesion components (UInt32 labels 1..n, largest first) of at least ``min_ml`` mL."""
+    """Connected lesion components (labels 1..n, largest first) of at least ``min_ml`` mL.
+
+    The labels are of the smallest unsigned type that holds n (UInt8 up to 255 components).
+    """
     voxel_ml = voxel_volume_ml(lesions)
-    components = sitk.ConnectedComponent(lesions > 0, True)
-    return sitk.RelabelComponent(components, max(1, math.ceil(min_ml / voxel_ml)), True)
+    relabel = sitk.RelabelComponentImageFilter()
+    relabel.SetMinimumObjectSize(max(1, math.ceil(min_ml / voxel_ml)))
+    relabel.SetSortByObjectSize(True)
+    components = relabel.Execute(sitk.ConnectedComponent(lesions > 0, True))
+    n = relabel.GetNumberOfObjects()
+    return sitk.Cast(components, sitk.sitkUInt8 if n < 2**8 else sitk.sitkUInt16 if n < 2**16 else sitk.sitkUInt32)
 
 
 def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarray, voxel_ml: float) -> list[dict]:
@@ -65,10 +72,12 @@ def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarra
 
 def overlaps(earlier: np.ndarray, later: np.ndarray) -> dict[tuple[int, int], int]:
     """Voxels shared by each pair (earlier label, later label) of two label arrays on one grid."""
-    both = (earlier > 0) & (later > 0)
-    pairs = earlier[both].astype(np.int64) * (int(later.max(initial=0)) + 1) + later[both]
-    codes, counts = np.unique(pairs, return_counts=True)
+    where = np.flatnonzero(earlier)
+    after = later.ravel()[where]
+    both = after > 0
     width = int(later.max(initial=0)) + 1
+    pairs = earlier.ravel()[where][both].astype(np.int64) * width + after[both]
+    codes, counts = np.unique(pairs, return_counts=True)
     return {(int(c // width), int(c % width)): int(k) for c, k in zip(codes, counts, strict=True)}
 
 
@@ -78,8 +87,8 @@ def match(earlier: np.ndarray, later: np.ndarray,
 
     Both label arrays lie on the same grid (the baseline scan's, after registration).
     """
-    size_a = np.bincount(earlier.ravel())
-    size_b = np.bincount(later.ravel())
+    size_a = np.bincount(earlier[earlier > 0])
+    size_b = np.bincount(later[later > 0])
     return sorted((a, b) for (a, b), shared in overlaps(earlier, later).items()
                   if shared >= min_overlap * min(size_a[a], size_b[b]))
 
