@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from lungtrack.track.label_warp import _output_box, _nonzero_box, warp_label_array, warp_labels_and_lungs
+from lungtrack.track.label_warp import _output_box, nonzero_box, warp_label_array, warp_labels_and_lungs
 
 
 def _f32(values):
@@ -83,7 +83,7 @@ def test_the_box_warp_equals_the_whole_grid_resampling(scans, kind):
     transform = {"identity": sitk.Transform(3, sitk.sitkIdentity), "euler": euler, "affine": _affine(),
                  "affine+field": sitk.CompositeTransform([_affine(), _field(baseline)]),
                  "affine+bspline": sitk.CompositeTransform([_affine(), _bspline(baseline)])}[kind]
-    start, size = _output_box(follow_up, _nonzero_box(sitk.GetArrayViewFromImage(follow_up)), baseline, transform)
+    start, size = _output_box(follow_up, nonzero_box(sitk.GetArrayViewFromImage(follow_up)), baseline, transform)
     assert np.prod(size) < 0.8 * np.prod(baseline.GetSize())  # only part of the grid is resampled
     whole = _whole(follow_up, baseline, transform)
     assert whole.any()
@@ -95,7 +95,7 @@ def test_an_oblique_grid_is_resampled_whole(scans):
     angle = np.deg2rad(10.0)
     direction = (np.cos(angle), 0, np.sin(angle), 0, 1, 0, -np.sin(angle), 0, np.cos(angle))
     oblique = _grid(baseline.GetSize(), baseline.GetSpacing(), baseline.GetOrigin(), direction)
-    nonzero = _nonzero_box(sitk.GetArrayViewFromImage(follow_up))
+    nonzero = nonzero_box(sitk.GetArrayViewFromImage(follow_up))
     assert _output_box(follow_up, nonzero, oblique, _affine()) is None
     np.testing.assert_array_equal(warp_label_array(follow_up, oblique, _affine()),
                                   _whole(follow_up, oblique, _affine()))

@@ -93,7 +93,7 @@ def _output_box(labels: sitk.Image, nonzero: tuple[np.ndarray, np.ndarray], refe
     return [int(v) for v in start], [int(v) for v in np.maximum(stop - start, 0)]
 
 
-def _nonzero_box(array: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def nonzero_box(array: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(first, last) index (x, y, z) of the non-zero voxels of a (z, y, x) array; None when all are zero."""
     bounds = []
     for axis in (2, 1, 0):
@@ -116,7 +116,7 @@ def warp_label_array(labels: sitk.Image, reference: sitk.Image, transform: sitk.
         return sitk.GetArrayFromImage(labels)
     array = sitk.GetArrayViewFromImage(labels)
     shape = reference.GetSize()[::-1]
-    nonzero = _nonzero_box(array)
+    nonzero = nonzero_box(array)
     if nonzero is None:
         return np.zeros(shape, array.dtype)
     box = _output_box(labels, nonzero, reference, transform)

@@ -18,20 +18,34 @@ from lungtrack.io.images import voxel_volume_ml
 from lungtrack.labels import LUNGS
 from lungtrack.measure.regions import lung_extents, zone_of
 from lungtrack.settings import default
+from lungtrack.track.label_warp import nonzero_box
 
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
     """Connected lesion components (labels 1..n, largest first) of at least ``min_ml`` mL.
 
-    The labels are of the smallest unsigned type that holds n (UInt8 up to 255 components).
+    The labels are of the smallest unsigned type that holds n (UInt8 up to 255 components). They
+    are found on the lesions' bounding box, whose scan order is the whole volume's: the same labels.
     """
-    voxel_ml = voxel_volume_ml(lesions)
+    box = nonzero_box(sitk.GetArrayViewFromImage(lesions))
+    if box is None:
+        return _blank(lesions, sitk.sitkUInt8)
+    start = [int(v) for v in box[0]]
+    part = sitk.RegionOfInterest(lesions, [int(b - a) + 1 for a, b in zip(*box, strict=True)], start)
     relabel = sitk.RelabelComponentImageFilter()
-    relabel.SetMinimumObjectSize(max(1, math.ceil(min_ml / voxel_ml)))
+    relabel.SetMinimumObjectSize(max(1, math.ceil(min_ml / voxel_volume_ml(lesions))))
     relabel.SetSortByObjectSize(True)
-    components = relabel.Execute(sitk.ConnectedComponent(lesions > 0, True))
+    part = relabel.Execute(sitk.ConnectedComponent(part > 0, True))
     n = relabel.GetNumberOfObjects()
-    return sitk.Cast(components, sitk.sitkUInt8 if n < 2**8 else sitk.sitkUInt16 if n < 2**16 else sitk.sitkUInt32)
+    pixel = sitk.sitkUInt8 if n < 2**8 else sitk.sitkUInt16 if n < 2**16 else sitk.sitkUInt32
+    return sitk.Paste(_blank(lesions, pixel), sitk.Cast(part, pixel), part.GetSize(), [0, 0, 0], start)
+
+
+def _blank(grid: sitk.Image, pixel: int) -> sitk.Image:
+    """An image of zeros of type ``pixel`` on ``grid``'s grid."""
+    blank = sitk.Image(grid.GetSize(), pixel)
+    blank.CopyInformation(grid)
+    return blank
 
 
 def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarray, voxel_ml: float) -> list[dict]:
