@@ -1,4 +1,4 @@
-"""Memory (MB) that a per-case job needs, from the size of its CT.
+"""Memory (MB) that a per-case job needs, from the size of its CT (and a patient's tracking job, of its CTs).
 
 A job's peak memory grows with the voxel count of its CT: a fixed part (the Python process with
 NumPy, SciPy and SimpleITK loaded) plus a number of bytes per voxel of each step, measured on a
@@ -7,6 +7,7 @@ for that estimate with a margin, so that a 700-slice CT gets what it needs on a 
 enforces memory and a 100-slice one does not hold 4 GB. The size must be known when a group job
 is submitted, before its convert step has written the CT: for DICOM it is the inventory's slice
 count times the largest common matrix (``SERIES_MATRIX``), for a sample sheet the volume's header.
+A tracking job runs after its CTs are written: its size is that of the two largest, from their headers.
 """
 
 import errno
@@ -19,6 +20,9 @@ MB_PER_MEGAVOXEL = {
     "segment_lungs": 19.0,  # 1,759 MB
     "segment_lesions": 13.0,  # 1,303 MB
     "measure": 12.0,  # 1,159 MB
+    # per megavoxel of a patient's two largest CTs: tracking holds the baseline and one follow-up at a time
+    # (1,507 MB at 2 x 512 x 512 x 300, 1,543 MB with 3 scans)
+    "track": 8.0,
 }
 BASE_MB = 300  # the process before any voxel is read (MB)
 MARGIN = 1.3  # asked for: the estimate times this
@@ -53,6 +57,13 @@ def mem_mb(step: str, megavoxels: float) -> int:
 def image_mem_mb(step: str, path) -> int:
     """:func:`mem_mb` of a job whose CT is the image file ``path``."""
     return mem_mb(step, image_megavoxels(path))
+
+
+def patient_mem_mb(step: str, paths) -> int:
+    """:func:`mem_mb` of a job that holds two of a patient's CT image files ``paths`` at a time (tracking):
+    the voxels of the two largest."""
+    largest = sorted((image_megavoxels(p) for p in paths), reverse=True)[:2]
+    return mem_mb(step, sum(largest))
 
 
 def series_mem_mb(step: str, n_images) -> int:

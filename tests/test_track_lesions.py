@@ -24,6 +24,21 @@ def test_components_are_sorted_and_small_ones_dropped():
     assert info[1]["lung"] == "right" and info[1]["mean_hu"] == -500
 
 
+def test_components_on_the_lesions_box_equal_the_whole_volumes():
+    """Many components of equal size (ties in the size order) away from the volume's edges."""
+    rng = np.random.default_rng(2)
+    lesions = np.zeros((40, 60, 70), np.uint8)
+    lesions[8:30, 12:50, 20:61] = (rng.random((22, 38, 41)) < 0.08) * rng.integers(1, 3, (22, 38, 41))
+    image = sitk.GetImageFromArray(lesions)
+    components = find_components(image, min_ml=0.0)
+    whole = sitk.RelabelComponent(sitk.ConnectedComponent(image > 0, True), 1, True)
+    assert sitk.GetArrayViewFromImage(whole).max() > 255  # more labels than UInt8 holds
+    assert components.GetPixelID() == sitk.sitkUInt16
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(components), sitk.GetArrayFromImage(whole))
+    empty = find_components(sitk.GetImageFromArray(np.zeros((4, 5, 6), np.uint8)), min_ml=0.0)
+    assert not sitk.GetArrayViewFromImage(empty).any() and empty.GetSize() == (6, 5, 4)
+
+
 def test_match_needs_enough_overlap():
     earlier = np.zeros((1, 1, 20), np.int32)
     later = np.zeros_like(earlier)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from lungtrack.workflow_resources import BASE_MB, MB_PER_MEGAVOXEL, image_megavoxels, image_mem_mb, mem_mb, series_mem_mb
+from lungtrack.workflow_resources import (BASE_MB, MB_PER_MEGAVOXEL, image_megavoxels, image_mem_mb, mem_mb,
+                                         patient_mem_mb, series_mem_mb)
 
 
 def _write(path, shape):
@@ -43,3 +44,12 @@ def test_series_and_image_estimates_agree_for_the_same_voxels(tmp_path):
 def test_a_series_without_a_slice_count_gets_the_long_ct_estimate():
     assert series_mem_mb("segment_lesions", "") == series_mem_mb("segment_lesions", 700)
     assert series_mem_mb("segment_lesions", "<NA>") > series_mem_mb("segment_lesions", 300)
+
+
+def test_a_patients_tracking_is_sized_by_its_two_largest_cts(tmp_path):
+    small, large, larger = (_write(tmp_path / f"{name}.nii.gz", shape) for name, shape in
+                            (("small", (2, 64, 64)), ("large", (20, 256, 256)), ("larger", (30, 256, 256))))
+    two = patient_mem_mb("track", [small, large, larger])
+    assert two == mem_mb("track", image_megavoxels(large) + image_megavoxels(larger))
+    assert two == patient_mem_mb("track", [larger, large])  # a third, smaller scan adds nothing
+    assert patient_mem_mb("track", [small]) < two

@@ -13,19 +13,39 @@ from itertools import count
 
 import numpy as np
 import SimpleITK as sitk
-from scipy import ndimage
 
 from lungtrack.io.images import voxel_volume_ml
 from lungtrack.labels import LUNGS
 from lungtrack.measure.regions import lung_extents, zone_of
 from lungtrack.settings import default
+from lungtrack.track.label_warp import nonzero_box
 
 
 def find_components(lesions: sitk.Image, min_ml: float) -> sitk.Image:
-    """Connected lesion components (UInt32 labels 1..n, largest first) of at least ``min_ml`` mL."""
-    voxel_ml = voxel_volume_ml(lesions)
-    components = sitk.ConnectedComponent(lesions > 0, True)
-    return sitk.RelabelComponent(components, max(1, math.ceil(min_ml / voxel_ml)), True)
+    """Connected lesion components (labels 1..n, largest first) of at least ``min_ml`` mL.
+
+    The labels are of the smallest unsigned type that holds n (UInt8 up to 255 components). They
+    are found on the lesions' bounding box, whose scan order is the whole volume's: the same labels.
+    """
+    box = nonzero_box(sitk.GetArrayViewFromImage(lesions))
+    if box is None:
+        return _blank(lesions, sitk.sitkUInt8)
+    start = [int(v) for v in box[0]]
+    part = sitk.RegionOfInterest(lesions, [int(b - a) + 1 for a, b in zip(*box, strict=True)], start)
+    relabel = sitk.RelabelComponentImageFilter()
+    relabel.SetMinimumObjectSize(max(1, math.ceil(min_ml / voxel_volume_ml(lesions))))
+    relabel.SetSortByObjectSize(True)
+    part = relabel.Execute(sitk.ConnectedComponent(part > 0, True))
+    n = relabel.GetNumberOfObjects()
+    pixel = sitk.sitkUInt8 if n < 2**8 else sitk.sitkUInt16 if n < 2**16 else sitk.sitkUInt32
+    return sitk.Paste(_blank(lesions, pixel), sitk.Cast(part, pixel), part.GetSize(), [0, 0, 0], start)
+
+
+def _blank(grid: sitk.Image, pixel: int) -> sitk.Image:
+    """An image of zeros of type ``pixel`` on ``grid``'s grid."""
+    blank = sitk.Image(grid.GetSize(), pixel)
+    blank.CopyInformation(grid)
+    return blank
 
 
 def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarray, voxel_ml: float) -> list[dict]:
@@ -38,35 +58,40 @@ def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarra
     n = int(components.max(initial=0))
     if n == 0:
         return []
-    labels = np.arange(1, n + 1)
-    voxels = ndimage.sum_labels(np.ones_like(components, dtype=np.uint8), components, labels)
-    mean_hu = ndimage.mean(ct, components, labels)
-    centroids = ndimage.center_of_mass(np.ones_like(components, dtype=np.uint8), components, labels)
-    inside = components > 0
-    lung_votes = np.bincount(components[inside] * 3 + lungs[inside].clip(0, 2), minlength=(n + 1) * 3)
+    # One pass over the lesion voxels (flat indices in (z, y, x) order, so each label's sums add up in
+    # the same order as over the whole volume): counts, HU sums, z and y sums, lung label votes.
+    where = np.flatnonzero(components)
+    labels = components.ravel()[where]
+    voxels = np.bincount(labels, minlength=n + 1)
+    mean_hu = np.bincount(labels, weights=ct.ravel()[where], minlength=n + 1) / voxels.clip(1)
+    z, y, _ = np.unravel_index(where, components.shape)
+    centroids = [np.bincount(labels, weights=axis, minlength=n + 1) / voxels.clip(1) for axis in (z, y)]
+    lung_votes = np.bincount(labels.astype(np.int64) * 3 + lungs.ravel()[where].clip(0, 2), minlength=(n + 1) * 3)
     lung_votes = lung_votes.reshape(n + 1, 3)
     extents = lung_extents(lungs)
     out = []
-    for i, label in enumerate(labels):
+    for label in range(1, n + 1):
         votes = lung_votes[label].copy()
         votes[0] = 0
         lung_label = int(votes.argmax()) if votes.any() else 0
         if lung_label in extents:
-            third, half = zone_of(lung_label, centroids[i][0], centroids[i][1], extents)
+            third, half = zone_of(lung_label, centroids[0][label], centroids[1][label], extents)
             lung, zone = LUNGS[lung_label], f"{third}, {half}"
         else:
             lung, zone = "outside", ""
-        out.append({"label": int(label), "volume_ml": float(voxels[i]) * voxel_ml, "mean_hu": float(mean_hu[i]),
+        out.append({"label": label, "volume_ml": float(voxels[label]) * voxel_ml, "mean_hu": float(mean_hu[label]),
                     "lung": lung, "zone": zone})
     return out
 
 
 def overlaps(earlier: np.ndarray, later: np.ndarray) -> dict[tuple[int, int], int]:
     """Voxels shared by each pair (earlier label, later label) of two label arrays on one grid."""
-    both = (earlier > 0) & (later > 0)
-    pairs = earlier[both].astype(np.int64) * (int(later.max(initial=0)) + 1) + later[both]
-    codes, counts = np.unique(pairs, return_counts=True)
+    where = np.flatnonzero(earlier)
+    after = later.ravel()[where]
+    both = after > 0
     width = int(later.max(initial=0)) + 1
+    pairs = earlier.ravel()[where][both].astype(np.int64) * width + after[both]
+    codes, counts = np.unique(pairs, return_counts=True)
     return {(int(c // width), int(c % width)): int(k) for c, k in zip(codes, counts, strict=True)}
 
 
@@ -76,8 +101,8 @@ def match(earlier: np.ndarray, later: np.ndarray,
 
     Both label arrays lie on the same grid (the baseline scan's, after registration).
     """
-    size_a = np.bincount(earlier.ravel())
-    size_b = np.bincount(later.ravel())
+    size_a = np.bincount(earlier[earlier > 0])
+    size_b = np.bincount(later[later > 0])
     return sorted((a, b) for (a, b), shared in overlaps(earlier, later).items()
                   if shared >= min_overlap * min(size_a[a], size_b[b]))
 

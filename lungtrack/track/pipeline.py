@@ -22,12 +22,14 @@ from lungtrack.io.atomic import atomic_path, write_text
 from lungtrack.io.images import voxel_volume_ml
 from lungtrack.io.names import lobe_map_path
 from lungtrack.io.scan_files import ScanFiles
+from lungtrack.measure.overlap import dice
 from lungtrack.measure.patient import patient_table, read_patient
 from lungtrack.measure.regions import ZONES, lobe_measures, zone_measures
 from lungtrack.settings import default
 from lungtrack.track.ct_registration import register_scans
 from lungtrack.track.lesions import describe_components, find_components, interval_events, lesion_ids, match
-from lungtrack.track.registration import identity, lung_dice, warp_labels, write_transform
+from lungtrack.track.label_warp import warp_labels_and_lungs
+from lungtrack.track.registration import identity, lung_dice, write_transform
 from lungtrack.track.scans import Scan, load_scan
 
 log = logging.getLogger("lungtrack.track")
@@ -105,17 +107,22 @@ class _Tracked:
     warnings: list[str]
 
 
-def _register(baseline: Scan, scan: Scan, method: str, out_dir: Path) -> tuple[sitk.Transform, str, dict, list[str]]:
-    """Fit ``scan`` to ``baseline`` and write the transform: (transform, its file relative to ``out_dir``,
-    the fit's row of ``registration`` with lung Dice (0–1) before and after, warnings about the fit)."""
+def _register(baseline: Scan, scan: Scan, components: sitk.Image, method: str,
+              out_dir: Path) -> tuple[np.ndarray, str, dict, list[str]]:
+    """Fit ``scan`` to ``baseline``, write the transform and move ``scan``'s lesion ``components`` onto the
+    baseline: (the moved components as a (z, y, x) array on the baseline CT's grid, the transform's file
+    relative to ``out_dir``, the fit's row of ``registration`` with lung Dice (0–1) before and after,
+    warnings about the fit)."""
     fit = register_scans((baseline.ct, baseline.lungs, baseline.lesions), (scan.ct, scan.lungs, scan.lesions), method)
     transform_file = f"transforms/{scan.timepoint}_to_baseline.h5"
     write_transform(fit.transform, out_dir / transform_file)
-    after = lung_dice(baseline.lungs, scan.lungs, fit.transform)
+    warped, warped_lungs = warp_labels_and_lungs(components, scan.lungs, baseline.ct, baseline.lungs, fit.transform)
+    after = dice(sitk.GetArrayViewFromImage(baseline.lungs) > 0, warped_lungs)
+    del warped_lungs
     before = lung_dice(baseline.lungs, scan.lungs, identity())
     row = {"study_date": scan.study_date, "timepoint": scan.timepoint, "method": fit.method, "used": fit.used,
            "dice_lungs_before": before, "dice_lungs_after": after, **fit.quality}
-    return fit.transform, transform_file, row, _fit_warnings(scan.study_date, after, fit.quality)
+    return warped, transform_file, row, _fit_warnings(scan.study_date, after, fit.quality)
 
 
 class _LesionFollower:
@@ -217,15 +224,16 @@ def track_patient(metrics_paths, scan_files: list[ScanFiles], patient_id: str, o
     for record, source, files in tqdm(scans, desc=f"track {patient_id}", unit="scan", disable=None):
         lobes = lobe_map_path(lobes_dir, patient_id, record["timepoint"]) if lobes_dir else None
         scan = load_scan(record, source, files, lobes if lobes is not None and lobes.is_file() else None)
-        if baseline is None:
-            baseline, transform, transform_file, registration, warnings = scan, identity(), None, None, []
-        else:
-            transform, transform_file, registration, warnings = _register(baseline, scan, options.registration, out_dir)
         components = find_components(scan.lesions, options.min_lesion_ml)
         lesions = describe_components(sitk.GetArrayViewFromImage(components), sitk.GetArrayViewFromImage(scan.ct),
                                       sitk.GetArrayViewFromImage(scan.lungs), voxel_volume_ml(scan.ct))
-        warped = sitk.GetArrayFromImage(components if scan is baseline else warp_labels(components, baseline.ct,
-                                                                                            transform))
+        if baseline is None:
+            baseline, transform_file, registration, warnings = scan, None, None, []
+            warped = sitk.GetArrayFromImage(components)
+        else:
+            warped, transform_file, registration, warnings = _register(baseline, scan, components,
+                                                                       options.registration, out_dir)
+        del components
         follower.follow(scan, warped, lesions)
         regions, region_warnings = _regions(scan, patient_id, lobes_dir)
         tracked.append(_Tracked(scan.study_date, scan.timepoint, transform_file, (warped > 0).sum(axis=(1, 2)),

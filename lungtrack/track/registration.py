@@ -13,6 +13,7 @@ from lungtrack.errors import InputError
 from lungtrack.io.atomic import atomic_path
 from lungtrack.io.images import same_grid
 from lungtrack.measure.overlap import dice
+from lungtrack.track.label_warp import warp_label_array
 
 METHODS = ("rigid", "affine", "bspline")
 #: Grid spacing (mm) of the distance images the registration compares.
@@ -102,7 +103,9 @@ def warp_labels(labels: sitk.Image, reference: sitk.Image, transform: sitk.Trans
     """
     if transform.GetTransformEnum() == sitk.sitkIdentity and same_grid(labels, reference):
         return labels
-    return sitk.Resample(labels, reference, transform, sitk.sitkNearestNeighbor, 0, labels.GetPixelID())
+    warped = sitk.GetImageFromArray(warp_label_array(labels, reference, transform))
+    warped.CopyInformation(reference)
+    return warped
 
 
 def warp_image(image: sitk.Image, reference: sitk.Image, transform: sitk.Transform,
@@ -113,8 +116,8 @@ def warp_image(image: sitk.Image, reference: sitk.Image, transform: sitk.Transfo
 
 def lung_dice(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image, transform: sitk.Transform) -> float:
     """Dice (0–1) of the baseline lung mask with the follow-up lung mask warped by ``transform``."""
-    warped = warp_labels(sitk.Cast(follow_up_lungs > 0, sitk.sitkUInt8), baseline_lungs, transform)
-    return dice(sitk.GetArrayViewFromImage(baseline_lungs) > 0, sitk.GetArrayViewFromImage(warped) > 0)
+    warped = warp_label_array(sitk.Cast(follow_up_lungs > 0, sitk.sitkUInt8), baseline_lungs, transform)
+    return dice(sitk.GetArrayViewFromImage(baseline_lungs) > 0, warped > 0)
 
 
 def write_transform(transform: sitk.Transform, path) -> None:

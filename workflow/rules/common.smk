@@ -18,7 +18,7 @@ from lungtrack.io.names import lobe_map_path
 from lungtrack.measure.reference_files import reference_paths
 from lungtrack.settings import SCHEMA_PATH, schema
 from lungtrack.workflow_config import typed_config
-from lungtrack.workflow_resources import image_mem_mb, series_mem_mb
+from lungtrack.workflow_resources import image_mem_mb, patient_mem_mb, series_mem_mb
 
 # the schema lives in the package (lungtrack/schemas/), so that the CLI takes its defaults from it too
 config.update(typed_config(dict(config), schema()))
@@ -416,5 +416,14 @@ def case_memory(step):
     def mem_mb(wildcards):
         case = case_row(wildcards)
         return image_mem_mb(step, case["path"]) if SAMPLES else series_mem_mb(step, case["n_images"])
+
+    return mem_mb
+
+
+def patient_memory(step):
+    """resources: mem_mb of a patient's job of `step` from the sizes of its CTs (input.images, written by then)."""
+
+    def mem_mb(wildcards, input):
+        return patient_mem_mb(step, input.images)
 
     return mem_mb

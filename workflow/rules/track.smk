@@ -20,7 +20,7 @@ rule track:
     conda:
         "../../envs/core.yaml"
     resources:
-        mem_mb=8000,
+        mem_mb=patient_memory("track"),
         runtime=60,
     params:
         options=cli_options("track"),
