@@ -150,14 +150,11 @@ def case_statuses():
     return _STATUS[key]
 
 
-def is_ok(case):
-    """Whether the case can be analysed: its series was read and converted (rule convert's status ok)."""
-    return case_statuses().get((case["patient_id"], case["timepoint"])) == "ok"
-
-
 def ok_cases():
-    """Cases that passed their check; the failed ones are reported, not analysed."""
-    return [c for c in cases() if is_ok(c)]
+    """Cases that can be analysed: their series was read and converted (rule convert's status ok); the
+    failed ones are reported, not analysed."""
+    statuses = case_statuses()
+    return [c for c in cases() if statuses.get((c["patient_id"], c["timepoint"])) == "ok"]
 
 
 def patient_cases(wildcards):
