@@ -19,6 +19,7 @@ except ImportError:
             "install it where snakemake runs (pip install lungtrack from this workflow's repository)"
         ) from None
 from lungtrack.measure.analysed import nothing_analysed
+from lungtrack.workflow_scheduler import cancel_pending_timers
 
 # What the rules' conda environments (envs/*.yaml) install lungtrack from: this workflow's own source,
 # unless the caller names another (a pip requirement, e.g. a git URL at this version).
@@ -64,8 +65,14 @@ rule all:
 
 
 onsuccess:
+    # the scheduler's wake-up timers (see workflow/profiles/local) would hold the process until they expire
+    cancel_pending_timers()
     # the default target: a run that could analyse nothing at all (an empty dicom_dir, every scan
     # failed) says so in one line and exits non-zero; its tables and overview stay
     if not workflow.dag_settings.targets and (why := nothing_analysed(out("cohort.csv"))):
         print(f"lungtrack: nothing analysed: {why}", file=sys.stderr)
         sys.exit(1)
+
+
+onerror:
+    cancel_pending_timers()

@@ -10,7 +10,7 @@ by the same tree; a flat ratio as the cohort grows means the cost per case does 
 cohort (target, issue 13: the largest cohort within 1.10 of the smallest).
 
 ``--baseline TREE``: a checkout of another version of lungtrack (e.g. ``git archive main``); every
-cohort also runs with that tree's Snakefile and package, just before this tree's run of the same
+cohort also runs with that tree's Snakefile, package and profiles, just before this tree's run of the same
 cohort, and the summary gives both trees' growth and whether their cohort.csv are equal.
 
 The SLURM runs use the one-node cluster of .ci/slurm/start.sh (started here, and stopped after,
@@ -34,11 +34,13 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROFILE_ARGS = {
-    "local": ["--profile", str(REPO / "workflow/profiles/local")],
-    "slurm": ["--profile", str(REPO / "workflow/profiles/slurm"),
-              "--workflow-profile", str(REPO / ".ci/slurm/profile")],
-}
+EXECUTORS = ("local", "slurm")
+
+
+def profile_args(executor: str, tree: Path) -> list[str]:
+    """The profile of ``executor`` in ``tree``: each tree runs with its own settings of the scheduler."""
+    args = ["--profile", str(tree / "workflow/profiles" / executor)]
+    return args + (["--workflow-profile", str(tree / ".ci/slurm/profile")] if executor == "slurm" else [])
 
 
 def make_cohorts(work: Path, sizes: list[int], timepoints: int, seed: int, phantom_args: list[str]) -> dict[int, Path]:
@@ -65,7 +67,7 @@ def run_workflow(work: Path, executor: str, dicom: Path, cores: int, tree: Path,
     # the tree's package first, in snakemake and in every job's `lungtrack`
     env = [f"PATH={Path(sys.executable).parent}:{os.environ.get('PATH', '')}", f"PYTHONPATH={tree}"]
     cmd = ["env", *env, sys.executable, "-m", "snakemake", "--snakefile", str(tree / "Snakefile"),
-           "--directory", str(rundir), *PROFILE_ARGS[executor], "--cores", str(cores)]
+           "--directory", str(rundir), *profile_args(executor, tree), "--cores", str(cores)]
     start = time.perf_counter()
     with open(rundir / "snakemake.log", "w+") as log:
         # in the tree's folder: python -m puts the working directory before PYTHONPATH
@@ -100,7 +102,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[5, 20], help="cohort sizes (patients)")
     parser.add_argument("--timepoints", type=int, default=3, help="CT scans per patient")
-    parser.add_argument("--executors", nargs="+", choices=list(PROFILE_ARGS), default=["local", "slurm"])
+    parser.add_argument("--executors", nargs="+", choices=EXECUTORS, default=list(EXECUTORS))
     parser.add_argument("--cores", type=int, default=2, help="cores of the local runs")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--matrix", type=int, help="in-plane pixels of the phantom CTs (default: the demo's 192)")

@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lungtrack"
 #: Layer of each top-level module or subpackage of lungtrack ("" is lungtrack/__init__.py).
 LAYERS = {
     "": 0, "errors": 0, "settings": 0, "io": 0, "labels": 0, "records": 0, "config_checks": 0, "workflow_config": 0,
+    "workflow_scheduler": 0,
     "ingest": 1, "segment": 1, "phantom": 1, "measure": 1,
     "track": 2,
     "report": 3, "evaluate": 3, "export": 3, "train": 3,

@@ -69,17 +69,23 @@ def bench(name, *wildcards):
 _CASES = {}
 
 
+def _case_table():
+    """(version key, rows, {(patient_id, timepoint): row}) of the case table, read once per version of the file."""
+    path = checkpoints.inventory.get().output.cases
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _CASES:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+        _CASES[key] = (key, rows, {(r["patient_id"], r["timepoint"]): r for r in rows})
+    return _CASES[key]
+
+
 def cases():
     """Rows of the case table (patient_id, study_date, timepoint, ...), once the inventory exists.
 
     Read once per version of the file: input functions ask for it once per job.
     """
-    path = checkpoints.inventory.get().output.cases
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _CASES:
-        with open(path, newline="") as f:
-            _CASES[key] = list(csv.DictReader(f, delimiter="\t"))
-    return _CASES[key]
+    return _case_table()[1]
 
 
 def step_status(step):
@@ -132,24 +138,23 @@ def case_statuses():
     Read once per version of the table: every aggregating job's input function asks.
     """
     path = checkpoints.case_status.get().output.table
-    key = (path, os.stat(path).st_mtime_ns)
+    key = (path, os.stat(path).st_mtime_ns, _case_table()[0])
     if key not in _STATUS:
         with open(path, newline="") as f:
-            _STATUS[key] = {(r["patient_id"], r["timepoint"]): r["status"] for r in csv.DictReader(f, delimiter="\t")}
-    if {(c["patient_id"], c["timepoint"]) for c in cases()} != set(_STATUS[key]):
+            statuses = {(r["patient_id"], r["timepoint"]): r["status"] for r in csv.DictReader(f, delimiter="\t")}
+        # whether it has exactly the inventory's cases: compared once per version of both tables
+        _STATUS[key] = statuses if statuses.keys() == _case_table()[2].keys() else None
+    if _STATUS[key] is None:
         # an earlier run's table (a scan added or removed since): wait for the checkpoint to write it again
         raise IncompleteCheckpointException(checkpoints.case_status.rule, checkpoint_target(path))
     return _STATUS[key]
 
 
-def is_ok(case):
-    """Whether the case can be analysed: its series was read and converted (rule convert's status ok)."""
-    return case_statuses().get((case["patient_id"], case["timepoint"])) == "ok"
-
-
 def ok_cases():
-    """Cases that passed their check; the failed ones are reported, not analysed."""
-    return [c for c in cases() if is_ok(c)]
+    """Cases that can be analysed: their series was read and converted (rule convert's status ok); the
+    failed ones are reported, not analysed."""
+    statuses = case_statuses()
+    return [c for c in cases() if statuses.get((c["patient_id"], c["timepoint"])) == "ok"]
 
 
 def patient_cases(wildcards):
@@ -234,10 +239,11 @@ SAMPLES = INGEST["samples"]
 
 
 def case_row(wildcards):
-    for c in cases():
-        if c["patient_id"] == wildcards.patient and c["timepoint"] == wildcards.timepoint:
-            return c
-    raise ValueError(f"no case {wildcards.patient}/{wildcards.timepoint} in the inventory")
+    """The case table's row of the job's case."""
+    row = _case_table()[2].get((wildcards.patient, wildcards.timepoint))
+    if row is None:
+        raise ValueError(f"no case {wildcards.patient}/{wildcards.timepoint} in the inventory")
+    return row
 
 
 def convert_source(wildcards):
