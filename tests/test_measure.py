@@ -42,16 +42,25 @@ def test_volumes_and_poi_per_lung():
     assert v["poi_left"] == pytest.approx(5.0)
 
 
-def test_volumes_equal_boolean_sums_on_random_labels():
+@pytest.mark.parametrize("dtype, high", [(np.uint8, 4), (np.uint8, 256), (np.int16, 300), (bool, 2)])
+def test_volumes_equal_boolean_sums_on_random_labels(dtype, high):
     # the counts are exact: the same numbers as the boolean sums they replace, for any label values
+    # (above 2, negative), with lesion voxels outside the lungs' bounding box
     rng = np.random.default_rng(11)
-    lungs, lesions = rng.integers(0, 4, (2, 9, 31, 17)).astype(np.uint8)
+    low = -3 if np.issubdtype(dtype, np.signedinteger) else 0
+    lungs, lesions = rng.integers(low, high, (2, 9, 31, 17)).astype(dtype)
+    lungs[:2], lungs[:, :, :3] = 0, 0
     v = lung_lesion_volumes(lungs, lesions, voxel_ml=0.0007)
     in_lung, lesion = lungs > 0, (lesions > 0) & (lungs > 0)
     sums = {"lung_ml": in_lung, "lung_right_ml": lungs == 1, "lung_left_ml": lungs == 2, "lesion_ml": lesion,
             "ggo_ml": (lesions == 1) & in_lung, "consolidation_ml": (lesions == 2) & in_lung,
             "lesion_right_ml": lesion & (lungs == 1), "lesion_left_ml": lesion & (lungs == 2)}
     assert {key: v[key] for key in sums} == {key: float(mask.sum()) * 0.0007 for key, mask in sums.items()}
+
+
+def test_volumes_of_empty_lungs_are_zero():
+    v = lung_lesion_volumes(np.zeros((3, 4, 5), np.uint8), np.ones((3, 4, 5), np.uint8), voxel_ml=1.0)
+    assert v["lung_ml"] == v["lesion_ml"] == 0.0 and np.isnan(v["poi"])
 
 
 def test_measure_case_without_reference_has_no_agreement_keys(tmp_path):
