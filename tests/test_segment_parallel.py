@@ -5,7 +5,8 @@ hole filling of ``morphology`` must equal SciPy's on the whole volume, bit for b
 threads than cores and slabs of unequal length. ``morphology.largest_component`` labels with
 SimpleITK and must pick SciPy's component, ties in size included. ``pleura._thick_pieces``
 tests the erosion in place of the opening where distances are exact: the same pieces.
-``sides.split_joined`` floods only the lung's bounding box: the same split as in a larger volume.
+``sides.split_joined`` floods only the lung's bounding box: the same split as in a larger volume;
+``sides.select_lungs`` chooses on the air's bounding box: the same lungs as on the whole volume.
 The wall fill's polar grids, from broadcast offsets, equal those of full index grids.
 """
 
@@ -16,9 +17,9 @@ from scipy import ndimage as ndi
 
 from lungtrack.segment import parallel
 from lungtrack.segment.hu import AIR_HU, canonical_hu
-from lungtrack.segment.morphology import fill_holes_2d, largest_component, opening, remove_small
+from lungtrack.segment.morphology import components, fill_holes_2d, largest_component, opening, remove_small
 from lungtrack.segment.pleura import ANGLE_BINS, _angle_bins, _offsets, _rays, _thick_pieces
-from lungtrack.segment.sides import split_joined
+from lungtrack.segment.sides import select_lungs, split_joined
 
 
 @pytest.fixture(params=[1, 3])
@@ -133,3 +134,45 @@ def test_polar_grids_from_broadcast_offsets_equal_full_index_grids(pixel_mm):
         assert radius.dtype == np.float64 and got_bins.dtype == np.int16
         np.testing.assert_array_equal(radius, np.hypot(dy, dx))
         np.testing.assert_array_equal(got_bins, bins)
+
+
+def _select_lungs_on_whole_volume(air, midline, min_share=0.15, min_side_ratio=0.03):
+    """The plain rule of ``sides.select_lungs``: full-volume component masks and side fractions."""
+    labels, counts = components(air)
+
+    def sides(mask):
+        per_x = mask.sum(axis=(0, 1))
+        right = per_x[: int(np.ceil(midline))].sum() / max(per_x.sum(), 1)
+        return right, 1 - right
+
+    first = labels == 1
+    right, left = sides(first)
+    if min(right, left) >= min_share:
+        return [first]
+    zs = np.flatnonzero(first.any(axis=(1, 2)))
+    middle_z = (zs[0] + zs[-1]) / 2
+    for lab in range(2, len(counts)):
+        if counts[lab] < min_side_ratio * counts[1]:
+            break
+        r, l = sides(labels == lab)
+        if (l > r) == (right > left) and np.flatnonzero((labels == lab).any(axis=(1, 2)))[-1] >= middle_z:
+            return [first, labels == lab]
+    return [first]
+
+
+@pytest.mark.parametrize("midline", [2.0, 16.0, 19.5, 22.0, 25.5, 40.0, 60.0])
+def test_lungs_selected_on_the_air_box_equal_the_whole_volume_rule(midline):
+    """``sides.select_lungs`` looks at the components on the bounding box of the air: the same lungs as
+    full-volume masks, with a stomach bubble low on the left and small gas pockets, off the origin."""
+    z, y, x = np.mgrid[:30, :36, :56]
+    air = ((x - 16) ** 2 / 40 + (y - 18) ** 2 / 60 + (z - 17) ** 2 / 50 < 1)  # right lung
+    air |= (x - 31) ** 2 / 30 + (y - 18) ** 2 / 50 + (z - 16) ** 2 / 40 < 1  # left lung, smaller
+    air |= (x - 33) ** 2 + (y - 22) ** 2 + (z - 5) ** 2 < 9  # stomach gas below the lungs
+    air[26, 4, 40] = air[3, 30, 12] = True  # pockets of one voxel
+    assert len(components(air)[1]) == 6
+    got = select_lungs(air, midline)
+    expected = _select_lungs_on_whole_volume(air, midline)
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert a.shape == air.shape
+        np.testing.assert_array_equal(a, b)

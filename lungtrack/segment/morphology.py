@@ -73,7 +73,7 @@ def opening(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
     return dilate(erode(mask, radius_mm, spacing), radius_mm, spacing) & mask
 
 
-def _sorted_labels(mask: np.ndarray, full_connectivity: bool) -> tuple[sitk.Image, np.ndarray, tuple]:
+def sorted_labels(mask: np.ndarray, full_connectivity: bool) -> tuple[sitk.Image, np.ndarray, tuple]:
     """SimpleITK's connected components (multi-threaded) of a non-empty ``mask`` on its bounding box, largest
     first: (uint32 label image of the box, voxel counts of labels 1, 2, ..., the box's (z, y, x) slices)."""
     box = bounding_box(mask, [0, 0, 0])
@@ -96,7 +96,7 @@ def components(mask: np.ndarray, full_connectivity: bool = False) -> tuple[np.nd
     """
     if not mask.any():
         return np.zeros(mask.shape, dtype=np.int32), np.array([mask.size], dtype=np.int64)
-    relabelled, sizes, box = _sorted_labels(mask, full_connectivity)  # sizes: no bincount, no int64 copy of labels
+    relabelled, sizes, box = sorted_labels(mask, full_connectivity)  # sizes: no bincount, no int64 copy of labels
     labels = np.zeros(mask.shape, dtype=np.int32)
     # uint32 labels (fewer than 2**31 of them) reinterpreted as int32; the view lives while ``relabelled`` does
     labels[box] = sitk.GetArrayViewFromImage(relabelled).view(np.int32)
@@ -121,7 +121,7 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     out = np.zeros(mask.shape, dtype=bool)
     if not mask.any():
         return out
-    labels, sizes, box = _sorted_labels(mask, full_connectivity=False)
+    labels, sizes, box = sorted_labels(mask, full_connectivity=False)
     if len(sizes) < 2 or sizes[0] > sizes[1]:  # unique: whatever order the labels were found in
         np.equal(sitk.GetArrayViewFromImage(labels), 1, out=out[box])
         return out

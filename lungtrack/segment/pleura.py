@@ -321,7 +321,10 @@ def fill_wall_lesions(
                          max_hu, gap_reach)
     back = radial_fill(lungs, body, hu, column_geometry(lungs, body, spacing), spacing, window_mm, min_gap_mm,
                        max_depth_mm, 0.0, max_hu, back_reach)
-    free = body & (hu < max_hu) & ~np.any(lungs, axis=0)
+    free = np.less(hu, max_hu)  # soft tissue of the body outside the lungs, built in place (no stacked copy)
+    free &= body
+    for lung in lungs:
+        free &= ~lung
     added = radial  # candidates of each lung, in place of its radial copy (peak memory)
     for candidates, behind, lung in zip(added, back, lungs):
         candidates |= behind

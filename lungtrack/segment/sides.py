@@ -5,9 +5,10 @@ lung has the lower x indices. Spacing is (z, y, x) in mm.
 """
 
 import numpy as np
+import SimpleITK as sitk
 from skimage.segmentation import watershed
 
-from lungtrack.segment.morphology import bounding_box, components, erode
+from lungtrack.segment.morphology import bounding_box, components, erode, sorted_labels
 
 JOINED_SHARE = 0.15  # a component with this share of its voxels on each side holds both lungs
 
@@ -20,11 +21,12 @@ def body_midline(body: np.ndarray) -> float:
     return float(np.average(np.arange(body.shape[2]), weights=weights))
 
 
-def _side_fractions(mask: np.ndarray, midline: float) -> tuple[float, float]:
-    """Fractions of ``mask`` voxels right (x < midline) and left (x >= midline) of the midline."""
+def _side_fractions(mask: np.ndarray, midline: float, x0: int = 0) -> tuple[float, float]:
+    """Fractions of ``mask`` voxels right (x < midline) and left (x >= midline) of the midline;
+    ``mask`` may be a crop whose first x index is ``x0`` in the volume."""
     per_x = mask.sum(axis=(0, 1))
     total = max(per_x.sum(), 1)
-    right = per_x[: int(np.ceil(midline))].sum() / total
+    right = per_x[: max(int(np.ceil(midline)) - x0, 0)].sum() / total
     return float(right), float(1 - right)
 
 
@@ -36,26 +38,35 @@ def select_lungs(air: np.ndarray, midline: float, min_share: float = JOINED_SHAR
     Otherwise the other lung is the largest component on the other side that is at least
     ``min_side_ratio`` of the first and reaches above the middle height of the first: gas in the
     stomach or colon lies below the diaphragm, low in the lung's height range, and is not lung.
-    Returns a list of boolean masks (one or two).
+    Returns a list of boolean masks (one or two). The components are looked at on the bounding
+    box of ``air`` (the same labels, see ``morphology.sorted_labels``).
     """
-    labels, counts = components(air)
-    if len(counts) < 2:
+    if not air.any():
         return []
+    image, sizes, box = sorted_labels(air, full_connectivity=False)
+    labels = sitk.GetArrayViewFromImage(image)
+    z0, x0 = box[0].start, box[2].start
+
+    def full(mask):
+        out = np.zeros(air.shape, dtype=bool)
+        out[box] = mask
+        return out
+
     first = labels == 1
-    right, left = _side_fractions(first, midline)
+    right, left = _side_fractions(first, midline, x0)
     if min(right, left) >= min_share:
-        return [first]
+        return [full(first)]
     zs = np.flatnonzero(first.any(axis=(1, 2)))
-    middle_z = (zs[0] + zs[-1]) / 2
+    middle_z = (z0 + zs[0] + z0 + zs[-1]) / 2
     first_is_right = right > left
-    for lab in range(2, len(counts)):
-        if counts[lab] < min_side_ratio * counts[1]:
+    for lab in range(2, len(sizes) + 1):
+        if sizes[lab - 1] < min_side_ratio * sizes[0]:
             break
         candidate = labels == lab
-        r, l = _side_fractions(candidate, midline)
-        if (l > r) == first_is_right and np.flatnonzero(candidate.any(axis=(1, 2)))[-1] >= middle_z:
-            return [first, candidate]
-    return [first]
+        r, l = _side_fractions(candidate, midline, x0)
+        if (l > r) == first_is_right and z0 + np.flatnonzero(candidate.any(axis=(1, 2)))[-1] >= middle_z:
+            return [full(first), full(candidate)]
+    return [full(first)]
 
 
 def split_joined(
