@@ -73,9 +73,8 @@ def test_fail_reasons_come_before_warnings():
     assert "below" in record["qc_reasons"][0] and len(record["qc_reasons"]) == 3
 
 
-def test_lesion_in_the_airway_lumen_warns():
-    """A trachea of air (HU -1000) inside a soft-tissue body, walked down from the top: lesion
-    voxels in its lumen are flagged, the same lesion in the lung is not."""
+def _chest_with_trachea():
+    """(HU, lungs, lumen) of a soft-tissue body with a trachea of air (HU -1000) and two box lungs."""
     shape = (50, 100, 100)
     hu = np.full(shape, -1000.0, dtype=np.float32)
     yy, xx = np.indices(shape[1:])
@@ -87,13 +86,40 @@ def test_lesion_in_the_airway_lumen_warns():
     lungs[5:45, 30:70, 12:40] = 1
     lungs[5:45, 30:70, 60:88] = 2
     hu[lungs > 0] = -850.0
-    lesions = np.zeros(shape, dtype=np.uint8)
+    return hu, lungs, lumen
+
+
+def test_lesion_in_the_airway_lumen_warns():
+    """A trachea of air (HU -1000) inside a soft-tissue body, walked down from the top: lesion
+    voxels in its lumen are flagged, the same lesion in the lung is not."""
+    hu, lungs, lumen = _chest_with_trachea()
+    lesions = np.zeros(hu.shape, dtype=np.uint8)
     lesions[20:30, 40:50, 15:25] = 1  # in the right lung: fine
     assert qc.airway_lesion_ml(hu, lesions, SPACING) == 0.0
     lesions[30:45, lumen] = 1  # 15 slices of the lumen: 81 voxels x 15 x 0.02 mL
     assert qc.airway_lesion_ml(hu, lesions, SPACING) > 20.0
     record = qc.scan_qc(lungs, lesions, SPACING, hu)
     assert any("airway lumen" in r for r in record["qc_reasons"])
+
+
+@pytest.mark.parametrize("spacing", [SPACING, (1.0, 0.8, 0.8), (1.25, 0.6, 0.7)])
+def test_airway_lesion_volume_equals_the_whole_volume_count(spacing):
+    """The margin around the airway is dilated and counted on the airway's box (grown by the
+    dilation's reach): the same volume as the whole-volume dilated mask against the lesions."""
+    from lungtrack.io.images import spacing_volume_ml
+    from lungtrack.segment.airways import track_airways
+    from lungtrack.segment.body import body_mask
+    from lungtrack.segment.morphology import dilate
+
+    hu, lungs, lumen = _chest_with_trachea()
+    rng = np.random.default_rng(5)
+    lesions = (rng.random(hu.shape) < 0.3).astype(np.uint8) * rng.integers(1, 4, hu.shape, dtype=np.uint8)
+    body = body_mask(hu, spacing)
+    airway = track_airways((hu < qc.AIRWAY_HU) & body, body, spacing)
+    near = dilate(airway, qc.AIRWAY_MARGIN_MM, spacing)
+    assert airway.any() and (near & ~airway).any() == (min(spacing) <= qc.AIRWAY_MARGIN_MM)
+    expected = float((near & (lesions > 0)).sum()) * spacing_volume_ml(spacing)
+    assert expected > 0 and qc.airway_lesion_ml(hu, lesions, spacing) == expected
 
 
 @pytest.mark.parametrize("direction", [(1, 0, 0, 0, 1, 0, 0, 0, 1), (-1, 0, 0, 0, 1, 0, 0, 0, -1),

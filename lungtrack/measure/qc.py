@@ -22,7 +22,7 @@ from lungtrack.io.images import spacing_volume_ml
 from lungtrack.labels import LEFT, RIGHT
 from lungtrack.segment.airways import track_airways
 from lungtrack.segment.body import body_mask
-from lungtrack.segment.morphology import dilate
+from lungtrack.segment.morphology import bounding_box, dilate, reach
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 #: Plausible adult lung volume (both lungs, mL) on chest CT, expiration to deep inspiration.
@@ -81,8 +81,9 @@ def airway_lesion_ml(hu: np.ndarray, lesions: np.ndarray, spacing) -> float:
     airway = track_airways((hu < AIRWAY_HU) & body, body, spacing)
     if not airway.any():
         return 0.0
-    near = dilate(airway, AIRWAY_MARGIN_MM, spacing)
-    return float((near & (lesions > 0)).sum()) * spacing_volume_ml(spacing)
+    box = bounding_box(airway, reach(AIRWAY_MARGIN_MM, spacing))  # all of the dilation, as on the whole volume
+    near = dilate(airway[box], AIRWAY_MARGIN_MM, spacing)
+    return float(np.count_nonzero(near & (lesions[box] > 0))) * spacing_volume_ml(spacing)
 
 
 def scan_qc(lungs: np.ndarray, lesions: np.ndarray, spacing, hu: np.ndarray | None = None) -> dict:
