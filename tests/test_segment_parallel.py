@@ -19,7 +19,7 @@ from lungtrack.segment import parallel
 from lungtrack.segment.hu import AIR_HU, canonical_hu
 from lungtrack.segment.morphology import components, fill_holes_2d, largest_component, opening, remove_small
 from lungtrack.segment.pleura import ANGLE_BINS, _angle_bins, _offsets, _rays, _thick_pieces
-from lungtrack.segment.sides import select_lungs, split_joined
+from lungtrack.segment.sides import _column_counts, select_lungs, split_joined
 
 
 @pytest.fixture(params=[1, 3])
@@ -176,3 +176,15 @@ def test_lungs_selected_on_the_air_box_equal_the_whole_volume_rule(midline):
     for a, b in zip(got, expected):
         assert a.shape == air.shape
         np.testing.assert_array_equal(a, b)
+
+
+def test_column_counts_equal_the_boolean_sum():
+    """``sides._column_counts`` sums in uint16 over z: the same int64 counts as the boolean sum, also on
+    full columns of many slices and on a strided view."""
+    rng = np.random.default_rng(9)
+    mask = rng.random((700, 12, 9)) < 0.5
+    mask[:, 3, 4] = True
+    for m in (mask, mask[::3, 2:, ::-1]):
+        got = _column_counts(m)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, m.sum(axis=(0, 1)))

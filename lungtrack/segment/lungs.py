@@ -54,7 +54,7 @@ def segment_lungs_threshold(
         airway_hu = min((-1000.0 + aerated_lung_hu(hu[air])) / 2, -900.0)
     airway = track_airways((hu < airway_hu) & body, body, spacing)
     air &= ~dilate(airway, max(airway_rim_mm, 2 * max(spacing[1:])), spacing)
-    airway_voxels = int(airway.sum())
+    airway_voxels = np.count_nonzero(airway)
     del airway  # the masks of the steps before are freed as soon as they are used (peak memory)
     midline = body_midline(body)
     right, left = right_left(select_lungs(air, midline), hu, spacing, midline)
@@ -63,13 +63,14 @@ def segment_lungs_threshold(
     right, left = fill_wall_lesions([right, left], body, hu, spacing)
     right, left = (fill_holes_2d(m) for m in (right, left))
     labels = np.zeros(hu.shape, dtype=np.uint8)
-    labels[left] = LEFT
-    labels[right] = RIGHT
+    np.copyto(labels, LEFT, where=left)  # where= writes in place: no index arrays of the masks
+    np.copyto(labels, RIGHT, where=right)  # right wins where both are set
     ml = spacing_volume_ml(spacing)
+    right_voxels = np.count_nonzero(right)
     log.info(
         "lungs: right %.0f mL, left %.0f mL, airway %.0f mL removed",
-        (labels == RIGHT).sum() * ml,
-        (labels == LEFT).sum() * ml,
+        right_voxels * ml,
+        (np.count_nonzero(labels) - right_voxels) * ml,
         airway_voxels * ml,
     )
     return from_canonical(labels, canonical, image)

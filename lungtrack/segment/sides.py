@@ -13,9 +13,16 @@ from lungtrack.segment.morphology import bounding_box, components, erode, sorted
 JOINED_SHARE = 0.15  # a component with this share of its voxels on each side holds both lungs
 
 
+def _column_counts(mask: np.ndarray) -> np.ndarray:
+    """Voxels of a boolean (z, y, x) ``mask`` per x index (int64): the same integers as
+    ``mask.sum(axis=(0, 1))``, summed over z in uint16 (exact below 65536 slices) at a quarter of the cost."""
+    per_yx = mask.view(np.uint8).sum(axis=0, dtype=np.uint16 if mask.shape[0] < 2 ** 16 else np.int64)
+    return per_yx.sum(axis=0, dtype=np.int64)
+
+
 def body_midline(body: np.ndarray) -> float:
     """Left-right centre of the body (x index, voxels): mean x of the body voxels."""
-    weights = body.sum(axis=(0, 1))
+    weights = _column_counts(body)
     if not weights.any():
         return (body.shape[2] - 1) / 2
     return float(np.average(np.arange(body.shape[2]), weights=weights))
@@ -24,7 +31,7 @@ def body_midline(body: np.ndarray) -> float:
 def _side_fractions(mask: np.ndarray, midline: float, x0: int = 0) -> tuple[float, float]:
     """Fractions of ``mask`` voxels right (x < midline) and left (x >= midline) of the midline;
     ``mask`` may be a crop whose first x index is ``x0`` in the volume."""
-    per_x = mask.sum(axis=(0, 1))
+    per_x = _column_counts(mask)
     total = max(per_x.sum(), 1)
     right = per_x[: max(int(np.ceil(midline)) - x0, 0)].sum() / total
     return float(right), float(1 - right)
