@@ -12,7 +12,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 
-from lungtrack.segment.distance import distance_to, fast_is_exact, signed_maurer
+from lungtrack.segment.distance import distance_outside, distance_to, fast_is_exact, signed_maurer
 from lungtrack.segment.parallel import slabs, thread_map
 
 #: 6-connectivity (face neighbours) of a (z, y, x) mask: one voxel, whatever the spacing.
@@ -60,7 +60,7 @@ def erode(mask: np.ndarray, radius_mm: float, spacing) -> np.ndarray:
     box = bounding_box(mask, [1, 1, 1])
     inner = mask[box].astype(bool, copy=False)
     if fast_is_exact(radius_mm, spacing, inner.shape):
-        np.greater(distance_to(~inner, spacing), radius_mm, out=out[box])  # farther than radius_mm from ~inner
+        np.greater(distance_outside(inner, spacing), radius_mm, out=out[box])  # farther than radius_mm from ~inner
         return out
     distance = signed_maurer(~inner, spacing)
     np.less(sitk.GetArrayViewFromImage(distance), -radius_mm, out=out[box])  # farther than radius_mm from ~inner
@@ -173,4 +173,4 @@ def _fill_slab(slab: np.ndarray) -> None:
     for edge in (background[:, 0, :], background[:, -1, :], background[:, :, 0], background[:, :, -1]):
         outside[edge] = True
     outside[0] = True  # label 0 is the mask itself
-    slab |= ~outside[background]
+    slab |= np.logical_not(outside)[background]  # the holes (the small table inverted, not the slab's map)
