@@ -146,16 +146,15 @@ def warp_labels_and_lungs(labels: sitk.Image, lungs: sitk.Image, labels_referenc
     an input voxel chosen by the grids and the transform alone, so when both inputs and both
     references lie on exactly one grid, one resampling of the code ``label * 2 + lung`` moves both.
     """
-    lung_mask = sitk.Cast(lungs > 0, sitk.sitkUInt8)
     if not (_exact_grid(labels, lungs) and _exact_grid(labels_reference, lungs_reference)):
+        # Nearest neighbour copies voxel values: the moved lung labels > 0 are the moved mask.
         return (warp_label_array(labels, labels_reference, transform),
-                warp_label_array(lung_mask, lungs_reference, transform) > 0)
+                warp_label_array(lungs, lungs_reference, transform) > 0)
     label_array = sitk.GetArrayViewFromImage(labels)
     code_type = np.min_scalar_type(2 * int(label_array.max(initial=0)) + 1)
     code = label_array.astype(code_type)
     code <<= 1
-    code |= sitk.GetArrayViewFromImage(lung_mask).astype(code_type, copy=False)
-    del lung_mask
+    np.bitwise_or(code, sitk.GetArrayViewFromImage(lungs) > 0, out=code)
     image = sitk.GetImageFromArray(code)
     del code
     image.CopyInformation(labels)
