@@ -56,7 +56,10 @@ def _pull_back(corners: np.ndarray, transform: sitk.Transform) -> np.ndarray | N
     kind = transform.GetTransformEnum()
     if kind in (sitk.sitkDisplacementField, sitk.sitkBSplineTransform):
         # Linear or B-spline interpolation of the vectors moves no point further than the largest vector.
-        reach = float(np.abs(transform.GetParameters()).max(initial=0.0))
+        # A field's parameters are its vectors' components: read as an array, not a tuple of millions.
+        vectors = (sitk.GetArrayFromImage(sitk.DisplacementFieldTransform(transform).GetDisplacementField())
+                   if kind == sitk.sitkDisplacementField else np.array(transform.GetParameters()))
+        reach = float(np.abs(vectors).max(initial=0.0))
         low, high = corners.min(axis=0) - reach, corners.max(axis=0) + reach
     elif transform.IsLinear():
         try:

@@ -59,12 +59,15 @@ def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarra
     if n == 0:
         return []
     # One pass over the lesion voxels (flat indices in (z, y, x) order, so each label's sums add up in
-    # the same order as over the whole volume): counts, HU sums, z and y sums, lung label votes.
-    where = np.flatnonzero(components)
+    # the same order as over the whole volume): counts, HU sums, z and y sums, lung label votes. They
+    # are found in the components' bounding box, whose scan order is the whole volume's.
+    first, last = (b[::-1].astype(int) for b in nonzero_box(components))  # (z, y, x)
+    found = np.nonzero(components[tuple(slice(a, b + 1) for a, b in zip(first, last, strict=True))])
+    z, y, x = (index + offset for index, offset in zip(found, first, strict=True))
+    where = np.ravel_multi_index((z, y, x), components.shape)
     labels = components.ravel()[where]
     voxels = np.bincount(labels, minlength=n + 1)
     mean_hu = np.bincount(labels, weights=ct.ravel()[where], minlength=n + 1) / voxels.clip(1)
-    z, y, _ = np.unravel_index(where, components.shape)
     centroids = [np.bincount(labels, weights=axis, minlength=n + 1) / voxels.clip(1) for axis in (z, y)]
     lung_votes = np.bincount(labels.astype(np.int64) * 3 + lungs.ravel()[where].clip(0, 2), minlength=(n + 1) * 3)
     lung_votes = lung_votes.reshape(n + 1, 3)
