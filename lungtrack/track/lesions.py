@@ -48,6 +48,21 @@ def _blank(grid: sitk.Image, pixel: int) -> sitk.Image:
     return blank
 
 
+def nonzero_voxels(array: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """((z, y, x) indices, flat indices) of the non-zero voxels of a (z, y, x) array, in (z, y, x) order.
+
+    ``np.nonzero`` and ``np.flatnonzero``, but scanning only the bounding box of the non-zero voxels,
+    whose scan order is the whole array's.
+    """
+    box = nonzero_box(array)
+    if box is None:
+        return np.nonzero(array), np.flatnonzero(array)
+    first, last = (b[::-1].astype(int) for b in box)  # (z, y, x)
+    found = np.nonzero(array[tuple(slice(a, b + 1) for a, b in zip(first, last, strict=True))])
+    index = tuple(i + offset for i, offset in zip(found, first, strict=True))
+    return index, np.ravel_multi_index(index, array.shape)
+
+
 def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarray, voxel_ml: float) -> list[dict]:
     """Volume (mL), mean HU, lung and zone of each component.
 
@@ -59,12 +74,8 @@ def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarra
     if n == 0:
         return []
     # One pass over the lesion voxels (flat indices in (z, y, x) order, so each label's sums add up in
-    # the same order as over the whole volume): counts, HU sums, z and y sums, lung label votes. They
-    # are found in the components' bounding box, whose scan order is the whole volume's.
-    first, last = (b[::-1].astype(int) for b in nonzero_box(components))  # (z, y, x)
-    found = np.nonzero(components[tuple(slice(a, b + 1) for a, b in zip(first, last, strict=True))])
-    z, y, x = (index + offset for index, offset in zip(found, first, strict=True))
-    where = np.ravel_multi_index((z, y, x), components.shape)
+    # the same order as over the whole volume): counts, HU sums, z and y sums, lung label votes.
+    (z, y, _), where = nonzero_voxels(components)
     labels = components.ravel()[where]
     voxels = np.bincount(labels, minlength=n + 1)
     mean_hu = np.bincount(labels, weights=ct.ravel()[where], minlength=n + 1) / voxels.clip(1)
