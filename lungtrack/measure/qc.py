@@ -20,9 +20,6 @@ import numpy as np
 
 from lungtrack.io.images import spacing_volume_ml
 from lungtrack.labels import LEFT, RIGHT
-from lungtrack.segment.airways import track_airways
-from lungtrack.segment.body import body_mask
-from lungtrack.segment.morphology import bounding_box, dilate, reach
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 #: Plausible adult lung volume (both lungs, mL) on chest CT, expiration to deep inspiration.
@@ -77,6 +74,11 @@ def airway_lesion_ml(hu: np.ndarray, lesions: np.ndarray, spacing) -> float:
     """Lesion volume (mL) within AIRWAY_MARGIN_MM of the airway lumen tracked from the trachea."""
     if not lesions.any():
         return 0.0
+    # Imported here: readers of QC verdicts (tracking, reports) need no SciPy (0.25 s to import).
+    from lungtrack.segment.airways import track_airways
+    from lungtrack.segment.body import body_mask
+    from lungtrack.segment.morphology import bounding_box, dilate, reach
+
     body = body_mask(hu, spacing)
     airway = track_airways((hu < AIRWAY_HU) & body, body, spacing)
     if not airway.any():

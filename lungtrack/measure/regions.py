@@ -31,15 +31,21 @@ def _bins(lo: int, hi: int, parts: int) -> np.ndarray:
     return lo + (hi - lo + 1) * np.arange(1, parts) / parts
 
 
+def _row_counts(mask: np.ndarray) -> np.ndarray:
+    """Voxels of a (z, y, x) boolean mask in each row: a (z, y) array (exact integer counts)."""
+    return np.add.reduce(mask.view(np.uint8), axis=2, dtype=np.uint32)
+
+
+def _extent(rows: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(z_min, z_max, y_min, y_max) voxel index bounds of the non-empty rows of a (z, y) count array."""
+    z, y = np.flatnonzero(rows.any(axis=1)), np.flatnonzero(rows.any(axis=0))
+    return (int(z[0]), int(z[-1]), int(y[0]), int(y[-1])) if z.size else None
+
+
 def lung_extents(lungs: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
     """(z_min, z_max, y_min, y_max) voxel index bounds of each lung label present."""
-    extents = {}
-    for label in LUNGS:
-        inside = lungs == label
-        z, y = np.nonzero(inside.any(axis=(1, 2)))[0], np.nonzero(inside.any(axis=(0, 2)))[0]
-        if z.size:
-            extents[label] = (int(z[0]), int(z[-1]), int(y[0]), int(y[-1]))
-    return extents
+    extents = {label: _extent(_row_counts(lungs == label)) for label in LUNGS}
+    return {label: extent for label, extent in extents.items() if extent is not None}
 
 
 def zone_of(lung_label: int, z: float, y: float, extents: dict) -> tuple[str, str]:
@@ -57,16 +63,18 @@ def zone_measures(lungs: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> li
     ``severity`` (thirds only), plus one row ``severity_total`` (0–30, region ``all``).
     """
     rows = []
-    extents = lung_extents(lungs)
     lesion = lesions > 0
     total = 0
     for label, lung in LUNGS.items():
-        if label not in extents:
-            continue
         inside = lungs == label
-        lung_z, lesion_z = inside.sum(axis=(1, 2)), (inside & lesion).sum(axis=(1, 2))
-        lung_y, lesion_y = inside.sum(axis=(0, 2)), (inside & lesion).sum(axis=(0, 2))
-        z0, z1, y0, y1 = extents[label]
+        lung_rows = _row_counts(inside)
+        extent = _extent(lung_rows)
+        if extent is None:
+            continue
+        lesion_rows = _row_counts(np.logical_and(inside, lesion, out=inside))
+        lung_z, lesion_z = lung_rows.sum(axis=1, dtype=np.int64), lesion_rows.sum(axis=1, dtype=np.int64)
+        lung_y, lesion_y = lung_rows.sum(axis=0, dtype=np.int64), lesion_rows.sum(axis=0, dtype=np.int64)
+        z0, z1, y0, y1 = extent
         parts = [(THIRDS, lung_z, lesion_z, _bins(z0, z1, 3)), (HALVES, lung_y, lesion_y, _bins(y0, y1, 2))]
         for names, lung_profile, lesion_profile, bounds in parts:
             index = np.searchsorted(bounds, np.arange(lung_profile.size), side="right")

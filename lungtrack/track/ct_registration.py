@@ -66,9 +66,23 @@ def _factors(image: sitk.Image, spacing_mm: float) -> list[int]:
 
 
 def _binned_mask(labels: sitk.Image, factors: list[int], radius_mm: float = 0.0) -> sitk.Image:
-    """Labels > 0 binned by ``factors`` (any voxel of a bin counts), grown by ``radius_mm`` (uint8)."""
-    inside = sitk.Clamp(labels, sitk.sitkFloat32, 0.0, 1.0)  # labels > 0 -> 1 in one pass
-    coarse = sitk.Cast(sitk.BinShrink(inside, factors) > 0, sitk.sitkUInt8)
+    """Labels > 0 binned by ``factors`` (x, y, z; any voxel of a bin counts), grown by ``radius_mm`` (uint8).
+
+    The grid is that of ``sitk.BinShrink(labels, factors)`` (taken from the binning of one bin), the
+    voxels are its bins' maxima > 0 (the voxels of ``BinShrink``'s bin means > 0), computed in NumPy
+    without a float copy of the full-size labels.
+    """
+    (fx, fy, fz), (nx, ny, nz) = factors, (n // f for n, f in zip(labels.GetSize(), factors, strict=True))
+    bins = sitk.GetArrayViewFromImage(labels)[:nz * fz, :ny * fy, :nx * fx].reshape(nz, fz, ny, fy, nx * fx)
+    rows = np.maximum.reduce(bins, axis=(1, 3))  # over z and y first: whole rows at a time
+    binned = rows[..., 0::fx].copy()
+    for k in range(1, fx):  # then x, as fx strided maxima (far faster than a max over a short last axis)
+        np.maximum(binned, rows[..., k::fx], out=binned)
+    coarse = sitk.GetImageFromArray((binned > 0).astype(np.uint8))
+    grid = sitk.BinShrink(sitk.RegionOfInterest(labels, factors, [0, 0, 0]), factors)
+    coarse.SetOrigin(grid.GetOrigin())
+    coarse.SetSpacing(grid.GetSpacing())
+    coarse.SetDirection(grid.GetDirection())
     return _grow(coarse, radius_mm)
 
 

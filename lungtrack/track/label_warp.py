@@ -56,7 +56,10 @@ def _pull_back(corners: np.ndarray, transform: sitk.Transform) -> np.ndarray | N
     kind = transform.GetTransformEnum()
     if kind in (sitk.sitkDisplacementField, sitk.sitkBSplineTransform):
         # Linear or B-spline interpolation of the vectors moves no point further than the largest vector.
-        reach = float(np.abs(transform.GetParameters()).max(initial=0.0))
+        # A field's parameters are its vectors' components: read as an array, not a tuple of millions.
+        vectors = (sitk.GetArrayFromImage(sitk.DisplacementFieldTransform(transform).GetDisplacementField())
+                   if kind == sitk.sitkDisplacementField else np.array(transform.GetParameters()))
+        reach = float(np.abs(vectors).max(initial=0.0))
         low, high = corners.min(axis=0) - reach, corners.max(axis=0) + reach
     elif transform.IsLinear():
         try:
@@ -146,16 +149,15 @@ def warp_labels_and_lungs(labels: sitk.Image, lungs: sitk.Image, labels_referenc
     an input voxel chosen by the grids and the transform alone, so when both inputs and both
     references lie on exactly one grid, one resampling of the code ``label * 2 + lung`` moves both.
     """
-    lung_mask = sitk.Cast(lungs > 0, sitk.sitkUInt8)
     if not (_exact_grid(labels, lungs) and _exact_grid(labels_reference, lungs_reference)):
+        # Nearest neighbour copies voxel values: the moved lung labels > 0 are the moved mask.
         return (warp_label_array(labels, labels_reference, transform),
-                warp_label_array(lung_mask, lungs_reference, transform) > 0)
+                warp_label_array(lungs, lungs_reference, transform) > 0)
     label_array = sitk.GetArrayViewFromImage(labels)
     code_type = np.min_scalar_type(2 * int(label_array.max(initial=0)) + 1)
     code = label_array.astype(code_type)
     code <<= 1
-    code |= sitk.GetArrayViewFromImage(lung_mask).astype(code_type, copy=False)
-    del lung_mask
+    np.bitwise_or(code, sitk.GetArrayViewFromImage(lungs) > 0, out=code)
     image = sitk.GetImageFromArray(code)
     del code
     image.CopyInformation(labels)

@@ -48,6 +48,21 @@ def _blank(grid: sitk.Image, pixel: int) -> sitk.Image:
     return blank
 
 
+def nonzero_voxels(array: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """((z, y, x) indices, flat indices) of the non-zero voxels of a (z, y, x) array, in (z, y, x) order.
+
+    ``np.nonzero`` and ``np.flatnonzero``, but scanning only the bounding box of the non-zero voxels,
+    whose scan order is the whole array's.
+    """
+    box = nonzero_box(array)
+    if box is None:
+        return np.nonzero(array), np.flatnonzero(array)
+    first, last = (b[::-1].astype(int) for b in box)  # (z, y, x)
+    found = np.nonzero(array[tuple(slice(a, b + 1) for a, b in zip(first, last, strict=True))])
+    index = tuple(i + offset for i, offset in zip(found, first, strict=True))
+    return index, np.ravel_multi_index(index, array.shape)
+
+
 def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarray, voxel_ml: float) -> list[dict]:
     """Volume (mL), mean HU, lung and zone of each component.
 
@@ -60,11 +75,10 @@ def describe_components(components: np.ndarray, ct: np.ndarray, lungs: np.ndarra
         return []
     # One pass over the lesion voxels (flat indices in (z, y, x) order, so each label's sums add up in
     # the same order as over the whole volume): counts, HU sums, z and y sums, lung label votes.
-    where = np.flatnonzero(components)
+    (z, y, _), where = nonzero_voxels(components)
     labels = components.ravel()[where]
     voxels = np.bincount(labels, minlength=n + 1)
     mean_hu = np.bincount(labels, weights=ct.ravel()[where], minlength=n + 1) / voxels.clip(1)
-    z, y, _ = np.unravel_index(where, components.shape)
     centroids = [np.bincount(labels, weights=axis, minlength=n + 1) / voxels.clip(1) for axis in (z, y)]
     lung_votes = np.bincount(labels.astype(np.int64) * 3 + lungs.ravel()[where].clip(0, 2), minlength=(n + 1) * 3)
     lung_votes = lung_votes.reshape(n + 1, 3)

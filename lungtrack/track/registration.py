@@ -116,7 +116,8 @@ def warp_image(image: sitk.Image, reference: sitk.Image, transform: sitk.Transfo
 
 def lung_dice(baseline_lungs: sitk.Image, follow_up_lungs: sitk.Image, transform: sitk.Transform) -> float:
     """Dice (0–1) of the baseline lung mask with the follow-up lung mask warped by ``transform``."""
-    warped = warp_label_array(sitk.Cast(follow_up_lungs > 0, sitk.sitkUInt8), baseline_lungs, transform)
+    # Nearest neighbour copies voxel values, so the moved labels > 0 are the moved mask of labels > 0.
+    warped = warp_label_array(follow_up_lungs, baseline_lungs, transform)
     return dice(sitk.GetArrayViewFromImage(baseline_lungs) > 0, warped > 0)
 
 
