@@ -13,7 +13,7 @@ from lungtrack.measure.qc import scan_qc
 from lungtrack.measure.reference import load_reference
 from lungtrack.measure.regions import lobe_measures
 from lungtrack.measure.volumes import lung_lesion_volumes
-from lungtrack.segment.orientation import spacing_zyx, to_canonical
+from lungtrack.segment.orientation import is_canonical, spacing_zyx, to_canonical
 
 
 def reference_metrics(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray, ref_lungs=None,
@@ -41,20 +41,15 @@ def reference_metrics(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray,
     return out
 
 
-def _is_canonical(image: sitk.Image) -> bool:
-    """Whether ``image`` is in canonical LPS orientation already (reorienting it changes no voxel)."""
-    return sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(image.GetDirection()) == "LPS"
-
-
 def _canonical(array: np.ndarray, image: sitk.Image) -> np.ndarray:
     """A (z, y, x) array on ``image``'s grid, reoriented to canonical LPS (see ``segment.orientation``);
     the array itself when the grid is canonical."""
-    return array if _is_canonical(image) else sitk.GetArrayFromImage(to_canonical(array_like(array, image)))
+    return array if is_canonical(image) else sitk.GetArrayFromImage(to_canonical(array_like(array, image)))
 
 
 def case_qc(image: sitk.Image, lungs: np.ndarray, lesions: np.ndarray) -> dict:
     """QC record (``qc``, ``qc_reasons``) of one scan, see :mod:`lungtrack.measure.qc`."""
-    canonical = image if _is_canonical(image) else to_canonical(image)
+    canonical = to_canonical(image)
     hu = sitk.GetArrayViewFromImage(canonical)  # the CT's own integers: QC only compares them with thresholds
     return scan_qc(_canonical(lungs, image), _canonical(lesions, image), spacing_zyx(canonical), hu)
 

@@ -11,9 +11,15 @@ import SimpleITK as sitk
 from lungtrack.io.images import same_grid
 
 
+def is_canonical(image: sitk.Image) -> bool:
+    """Whether ``image``'s axes are in LPS order already (reorienting it would change no voxel)."""
+    return sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(image.GetDirection()) == "LPS"
+
+
 def to_canonical(image: sitk.Image) -> sitk.Image:
-    """Reorient ``image`` (permute and flip axes, no resampling) to LPS."""
-    return sitk.DICOMOrient(image, "LPS")
+    """Reorient ``image`` (permute and flip axes, no resampling) to LPS; ``image`` itself when it is in LPS
+    already (no copy of its voxels)."""
+    return image if is_canonical(image) else sitk.DICOMOrient(image, "LPS")
 
 
 def spacing_zyx(image: sitk.Image) -> tuple[float, float, float]:
