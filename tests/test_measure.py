@@ -43,9 +43,12 @@ def test_volumes_and_poi_per_lung():
 
 
 @pytest.mark.parametrize("dtype, high", [(np.uint8, 4), (np.uint8, 256), (np.int16, 300), (bool, 2)])
-def test_volumes_equal_boolean_sums_on_random_labels(dtype, high):
+@pytest.mark.parametrize("slab_voxels", [1, 1000, 1 << 22])
+def test_volumes_equal_boolean_sums_on_random_labels(dtype, high, slab_voxels, monkeypatch):
     # the counts are exact: the same numbers as the boolean sums they replace, for any label values
-    # (above 2, negative), with lesion voxels outside the lungs' bounding box
+    # (above 2, negative), with lesion voxels outside the lungs' bounding box, counted in slabs of one
+    # slice, of a few slices (the last one shorter) or in one
+    monkeypatch.setattr("lungtrack.measure.volumes._SLAB_VOXELS", slab_voxels)
     rng = np.random.default_rng(11)
     low = -3 if np.issubdtype(dtype, np.signedinteger) else 0
     lungs, lesions = rng.integers(low, high, (2, 9, 31, 17)).astype(dtype)

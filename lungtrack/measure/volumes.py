@@ -15,20 +15,30 @@ def poi(lesion_ml: float, lung_ml: float) -> float:
     return float(100.0 * lesion_ml / lung_ml) if lung_ml > 0 else float("nan")
 
 
+#: Voxels per ``np.bincount`` call: it counts through an int64 copy of its input (8 bytes a voxel), made
+#: per slab of about this many voxels rather than for the whole box at once.
+_SLAB_VOXELS = 1 << 22
+
+
 def _joint_counts(lungs: np.ndarray, lesions: np.ndarray) -> np.ndarray:
     """Voxel counts (4, 4) of (lung class, lesion class) pairs, each class 0 none (label <= 0), 1 and 2
     the labels 1 and 2, 3 any other positive label; counted on the lungs' bounding box (integer labels).
 
-    One ``np.bincount`` of a combined code instead of a full-volume boolean mask per count: the same
-    integers. Lesion voxels outside the box are outside the lungs, which every count needs.
+    One ``np.bincount`` of a combined code per slab of z slices instead of a full-volume boolean mask per
+    count: the same integers. Lesion voxels outside the box are outside the lungs, which every count needs.
     """
     in_lung = lungs > 0
     if not in_lung.any():
         return np.zeros((4, 4), dtype=np.int64)
     box = bounding_box(in_lung, [0, 0, 0])
-    code = np.clip(lungs[box], 0, 3).astype(np.uint8) * np.uint8(4)
-    code += np.clip(lesions[box], 0, 3).astype(np.uint8)
-    return np.bincount(code.ravel(), minlength=16).reshape(4, 4)
+    counts = np.zeros(16, dtype=np.int64)
+    step = max(_SLAB_VOXELS // max(lungs[box][0].size, 1), 1)
+    for z in range(box[0].start, box[0].stop, step):
+        slab = (slice(z, min(z + step, box[0].stop)), *box[1:])
+        code = np.clip(lungs[slab], 0, 3).astype(np.uint8) * np.uint8(4)
+        code += np.clip(lesions[slab], 0, 3).astype(np.uint8)
+        counts += np.bincount(code.ravel(), minlength=16)
+    return counts.reshape(4, 4)
 
 
 def lung_lesion_volumes(lungs: np.ndarray, lesions: np.ndarray, voxel_ml: float) -> dict:
