@@ -1,4 +1,4 @@
-"""The command line keeps freed volumes in malloc's heap (lungtrack.cli.heap), on glibc."""
+"""Tracking keeps freed volumes in malloc's heap (lungtrack.cli.heap), on glibc."""
 
 import ctypes
 import os
@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import pytest
+
+import lungtrack.cli as cli
 
 # Allocates and frees a 100 MB array, then prints malloc's free heap bytes (mallinfo2's fordblks) and
 # whether the block came from a mapping of its own (hblkhd, the bytes in mmapped blocks, while it lived).
@@ -52,12 +54,13 @@ def test_a_freed_volume_stays_in_the_heap_for_the_next_array():
     assert mapped < 100 * 2**20 and free >= 100 * 2**20  # from the heap, and kept there once freed
 
 
-def test_every_command_sets_it_first(monkeypatch):
-    import lungtrack.cli as cli
+def test_tracking_sets_it_before_its_work(monkeypatch, tmp_path, capsys):
+    import lungtrack.cli.track as track
 
     calls = []
-    monkeypatch.setattr(cli, "keep_freed_memory", lambda: calls.append("set"))
-    monkeypatch.setattr(cli, "build_parser", lambda: calls.append("parser") or pytest.fail("stop here"))
-    with pytest.raises(pytest.fail.Exception):
-        cli.main(["--version"])
-    assert calls == ["set", "parser"]
+    monkeypatch.setattr(track, "keep_freed_memory", lambda: calls.append("set"))
+    missing = [str(tmp_path / name) for name in ("a.nii.gz", "b.nii.gz")]
+    code = cli.main(["track", "--patient-id", "P", "--out-dir", str(tmp_path / "out"), str(tmp_path / "a.json"),
+                     str(tmp_path / "b.json"), "--images", *missing, "--lungs", *missing, "--lesions", *missing])
+    assert code == 2 and "a.json: not a readable metrics file" in capsys.readouterr().err  # its first read, after
+    assert calls == ["set"]

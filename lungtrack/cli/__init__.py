@@ -13,7 +13,6 @@ import logging
 import sys
 
 from lungtrack import __version__
-from lungtrack.cli.heap import keep_freed_memory
 from lungtrack.errors import InputError
 
 # subcommand name -> module in lungtrack.cli
@@ -52,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    keep_freed_memory()  # before any volume is allocated (see lungtrack.cli.heap)
     parser = build_parser()
     args = parser.parse_args(argv)
     # lungtrack's own messages at INFO (DEBUG with -v); other libraries only from WARNING up

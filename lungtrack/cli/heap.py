@@ -1,15 +1,15 @@
-"""The command line's memory allocator settings: freed volumes are kept for the next array.
+"""The tracking command's memory allocator settings: freed volumes are kept for the next array.
 
-A step allocates and frees dozens of whole-CT arrays (a 512 x 512 x 300 mask is 79 MB, its float32
-distance map 316 MB). glibc's malloc serves each such block with a fresh ``mmap`` and gives it back
-with ``munmap`` when it is freed, so the next array of that size faults in every page again. On the
-benchmarks' 2-core virtual machine a page fault costs about 10 µs, and where the kernel has no huge
-pages to hand out (its memory fragmented by the page cache, as after a few steps) the lung step of a
-512 x 512 x 300 CT took 372,000 faults and 4-5 s of system time. With malloc's mmap and trim
-thresholds raised to ``KEEP_BYTES``, blocks up to that size come from the heap and stay there once
-freed, reused without faults: 153,000 faults, about 1 s less (see the README's performance section).
-What is computed is the same; a process keeps up to ``KEEP_BYTES`` of freed memory resident, and the
-lung step's peak grew by about 120 MB.
+Tracking allocates and frees the same whole-CT arrays over and over (each scan's CT and masks, their
+resampled and binned copies, label maps moved onto the baseline's grid). glibc's malloc serves each
+such block with a fresh ``mmap`` and gives it back with ``munmap`` when it is freed, so the next array
+of that size faults in every page again; on the benchmarks' 2-core virtual machine a page fault costs
+about 10 µs. With malloc's mmap and trim thresholds raised to ``KEEP_BYTES``, blocks up to that size
+come from the heap and stay there once freed, reused without faults: tracking two 512 x 512 x 300
+scans took 7.8 s against 10.7 s (``bench/pipeline.py --repeat 3``, medians), its peak 1,445 against
+1,400 MB. The per-CT steps keep glibc's defaults: there it changed the time by no more than the noise
+(convert and the real CT a little slower) and raised the peaks (measure 1,050 -> 1,460 MB).
+What is computed is the same either way.
 """
 
 import ctypes

@@ -1,5 +1,6 @@
 """Track one patient: register scans to the baseline, match lesions and their events, measure zones."""
 
+from lungtrack.cli.heap import keep_freed_memory
 from lungtrack.cli.scan_arguments import add_scan_arguments, scan_files
 from lungtrack.settings import add_options, section_values
 
@@ -17,6 +18,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    keep_freed_memory()  # before any volume is allocated (see lungtrack.cli.heap)
     from lungtrack.track.pipeline import TrackingOptions, track_patient
 
     values = section_values(args, "tracking", OPTIONS["tracking"])
