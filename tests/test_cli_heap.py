@@ -1,4 +1,4 @@
-"""Tracking keeps freed volumes in malloc's heap (lungtrack.cli.heap), on glibc."""
+"""Tracking and the lung step keep freed volumes in malloc's heap (lungtrack.cli.heap), on glibc."""
 
 import ctypes
 import os
@@ -63,4 +63,14 @@ def test_tracking_sets_it_before_its_work(monkeypatch, tmp_path, capsys):
     code = cli.main(["track", "--patient-id", "P", "--out-dir", str(tmp_path / "out"), str(tmp_path / "a.json"),
                      str(tmp_path / "b.json"), "--images", *missing, "--lungs", *missing, "--lesions", *missing])
     assert code == 2 and "a.json: not a readable metrics file" in capsys.readouterr().err  # its first read, after
+    assert calls == ["set"]
+
+
+def test_the_lung_step_sets_it_before_its_work(monkeypatch, tmp_path, capsys):
+    import lungtrack.cli.segment_lungs as segment_lungs
+
+    calls = []
+    monkeypatch.setattr(segment_lungs, "keep_freed_memory", lambda: calls.append("set"))
+    code = cli.main(["segment-lungs", str(tmp_path / "ct.nii.gz"), str(tmp_path / "lungs.nii.gz")])
+    assert code == 2 and "ct.nii.gz: file does not exist" in capsys.readouterr().err  # its first read
     assert calls == ["set"]

@@ -3,6 +3,8 @@
 import logging
 import time
 
+from lungtrack.cli.heap import keep_freed_memory
+
 log = logging.getLogger(__name__)
 
 BACKENDS = ("threshold",)  # model backends have their own options: `lungtrack segment`
@@ -54,6 +56,7 @@ def read_ct(path):
 
 
 def run(args) -> int:
+    keep_freed_memory()  # before any volume is allocated (see lungtrack.cli.heap)
     from lungtrack.io.images import check_image_path, write_image
     from lungtrack.segment import segment_lungs
 

@@ -53,7 +53,7 @@ def segment_lungs_threshold(
     if airway_hu is None:
         airway_hu = min((-1000.0 + aerated_lung_hu(hu[air])) / 2, -900.0)
     airway = track_airways((hu < airway_hu) & body, body, spacing)
-    air &= ~dilate(airway, max(airway_rim_mm, 2 * max(spacing[1:])), spacing)
+    np.greater(air, dilate(airway, max(airway_rim_mm, 2 * max(spacing[1:])), spacing), out=air)  # air & ~rim
     airway_voxels = np.count_nonzero(airway)
     del airway  # the masks of the steps before are freed as soon as they are used (peak memory)
     midline = body_midline(body)

@@ -321,14 +321,15 @@ def fill_wall_lesions(
                          max_hu, gap_reach)
     back = radial_fill(lungs, body, hu, column_geometry(lungs, body, spacing), spacing, window_mm, min_gap_mm,
                        max_depth_mm, 0.0, max_hu, back_reach)
-    free = np.less(hu, max_hu)  # soft tissue of the body outside the lungs, built in place (no stacked copy)
+    # In place throughout (peak memory, and no fresh pages): for booleans, a > b is a & ~b.
+    free = np.less(hu, max_hu)  # soft tissue of the body outside the lungs
     free &= body
     for lung in lungs:
-        free &= ~lung
-    added = radial  # candidates of each lung, in place of its radial copy (peak memory)
+        np.greater(free, lung, out=free)
+    added = radial  # candidates of each lung, in place of its radial copy
     for candidates, behind, lung in zip(added, back, lungs):
         candidates |= behind
-        candidates &= ~lung
+        np.greater(candidates, lung, out=candidates)
 
     def notches(z):  # writes slice z of ``added`` only
         box, rays, r_skin, ranges, _ = geometry[z]
@@ -340,6 +341,11 @@ def fill_wall_lesions(
     thread_map(notches, geometry)
     out = []
     for lung, candidates, behind in zip(lungs, added, back):
-        filled = lung | _thick_pieces(candidates, min_depth_mm, min_volume_ml, spacing)
-        out.append(filled | grow_in_outline(filled, filled & behind & ~lung, free, spacing, grow_mm))
+        filled = _thick_pieces(candidates, min_depth_mm, min_volume_ml, spacing)
+        filled |= lung
+        seed = np.logical_and(filled, behind, out=behind)  # ``behind`` is not used after this
+        np.greater(seed, lung, out=seed)
+        grown = grow_in_outline(filled, seed, free, spacing, grow_mm)
+        grown |= filled
+        out.append(grown)
     return out
