@@ -21,8 +21,9 @@ baseline from before the one-decode ingest runs its two processes there (``conve
 ``--repeat N``: every step runs N times (the baseline's and this tree's runs alternating); the table
 gives the median wall time and the largest peak, the per-step lines every run's time. On a virtual
 machine the first runs after its start are the slowest (its memory is first touched then).
-Targets (issue 13), printed as met or not: the per-CT chain convert + lungs + lesions + measure of
-the phantom in <= 20 s, tracking in <= 10 s per follow-up scan, peak memory <= 2 GB per job.
+Targets (issue 13), printed as met or not for the default 512 x 512 x 300 phantom (other sizes: not
+checked): the per-CT chain convert + lungs + lesions + measure in <= 20 s, tracking in <= 10 s per
+follow-up scan, peak memory <= 2 GB per job.
 """
 
 import argparse
@@ -43,6 +44,7 @@ REALCT = REPO.parent / "shared" / "data" / "realct" / "pyradiomics-lung2" / "ct.
 MEMORY_TARGET_MB = 2000
 CHAIN_TARGET_S = 20.0  # the phantom's per-CT chain (convert, lungs, lesions, measure), wall s
 TRACK_TARGET_S = 10.0  # tracking, wall s per follow-up scan
+TARGET_SHAPE = "512 x 512 x 300"  # the phantom (x, y, z voxels) the targets are set for, at the default spacing
 
 
 # A small Python process forks the step and reports its peak RSS: a child started straight from this
@@ -188,7 +190,9 @@ def _verdict(value: float, target: float) -> str:
     return "met" if value <= target else "NOT met"
 
 
-def print_table(rows: list, floors: dict, phantom: str, follow_ups: int) -> None:
+def print_table(rows: list, floors: dict, phantom: str, follow_ups: int, targets: bool) -> None:
+    """The table of ``rows``, a line per CT, and the issue's targets when ``targets`` (the phantom is of
+    the size they are set for)."""
     with_base = any("base" in r for r in rows)
     head = f"{'ct':18} {'step':16} {'s':>7} {'peak_MB':>8} {'x_io':>6}"
     if with_base:
@@ -206,14 +210,17 @@ def print_table(rows: list, floors: dict, phantom: str, follow_ups: int) -> None
         total = sum(r["now"]["s"] for r in chain)
         peak = max(r["now"]["mb"] for r in rows if r["ct"] == ct)
         line = f"{ct}: per-CT chain {total:.1f} s ({total / floors[ct]:.1f} x the I/O floor of " \
-               f"{floors[ct]:.2f} s), peak memory {peak:.0f} MB " \
-               f"({'PASS' if peak <= MEMORY_TARGET_MB else 'FAIL'}: target <= {MEMORY_TARGET_MB} MB)"
+               f"{floors[ct]:.2f} s), peak memory {peak:.0f} MB"
         if all("base" in r for r in chain):
             base_total = sum(r["base"]["s"] for r in chain)
             line += f"; baseline chain {base_total:.1f} s, now/baseline {total / base_total:.2f}"
         print(line)
-        if ct == phantom and {r["step"] for r in chain} >= {"convert", "segment_lungs", "segment_lesions", "measure"}:
+        if targets and ct == phantom and \
+                {r["step"] for r in chain} >= {"convert", "segment_lungs", "segment_lesions", "measure"}:
             print(f"target per-CT chain <= {CHAIN_TARGET_S:.0f} s: {total:.1f} s, {_verdict(total, CHAIN_TARGET_S)}")
+    if not targets:
+        print(f"targets not checked: they are set for a {TARGET_SHAPE} phantom")
+        return
     for r in rows:
         if r["step"] == "track" and follow_ups:
             per_scan = r["now"]["s"] / follow_ups
@@ -288,7 +295,8 @@ def main() -> int:
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    print_table(rows, floors, label, args.scans - 1 if not args.ingest_only else 0)
+    at_target_size = (args.matrix, args.slices, args.pixel_mm, args.slice_mm) == (512, 300, 0.7, 1.0)
+    print_table(rows, floors, label, args.scans - 1 if not args.ingest_only else 0, at_target_size)
     return 0
 
 
