@@ -44,7 +44,8 @@ REALCT = REPO.parent / "shared" / "data" / "realct" / "pyradiomics-lung2" / "ct.
 MEMORY_TARGET_MB = 2000
 CHAIN_TARGET_S = 20.0  # the phantom's per-CT chain (convert, lungs, lesions, measure), wall s
 TRACK_TARGET_S = 10.0  # tracking, wall s per follow-up scan
-TARGET_SHAPE = "512 x 512 x 300"  # the phantom (x, y, z voxels) the targets are set for, at the default spacing
+#: The default phantom, the one the targets are set for: in-plane pixels, pixel and slice spacing (mm), slices.
+PHANTOM = {"matrix": 512, "pixel_mm": 0.7, "slice_mm": 1.0, "slices": 300}
 
 
 # A small Python process forks the step and reports its peak RSS: a child started straight from this
@@ -219,7 +220,8 @@ def print_table(rows: list, floors: dict, phantom: str, follow_ups: int, targets
                 {r["step"] for r in chain} >= {"convert", "segment_lungs", "segment_lesions", "measure"}:
             print(f"target per-CT chain <= {CHAIN_TARGET_S:.0f} s: {total:.1f} s, {_verdict(total, CHAIN_TARGET_S)}")
     if not targets:
-        print(f"targets not checked: they are set for a {TARGET_SHAPE} phantom")
+        print("targets not checked: they are set for the default phantom "
+              "({matrix} x {matrix} x {slices}, {pixel_mm} / {slice_mm} mm)".format(**PHANTOM))
         return
     for r in rows:
         if r["step"] == "track" and follow_ups:
@@ -232,10 +234,12 @@ def print_table(rows: list, floors: dict, phantom: str, follow_ups: int, targets
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--matrix", type=int, default=512, help="in-plane pixels (default 512)")
-    parser.add_argument("--pixel-mm", type=float, default=0.7, help="in-plane pixel spacing, mm (default 0.7)")
-    parser.add_argument("--slice-mm", type=float, default=1.0, help="slice spacing, mm (default 1.0)")
-    parser.add_argument("--slices", type=int, default=300, help="slices (default 300)")
+    parser.add_argument("--matrix", type=int, default=PHANTOM["matrix"], help="in-plane pixels (default %(default)s)")
+    parser.add_argument("--pixel-mm", type=float, default=PHANTOM["pixel_mm"],
+                        help="in-plane pixel spacing, mm (default %(default)s)")
+    parser.add_argument("--slice-mm", type=float, default=PHANTOM["slice_mm"],
+                        help="slice spacing, mm (default %(default)s)")
+    parser.add_argument("--slices", type=int, default=PHANTOM["slices"], help="slices (default %(default)s)")
     parser.add_argument("--work", type=Path, help="work in this folder and keep it (a phantom there is reused)")
     parser.add_argument("--baseline", type=Path, help="another lungtrack tree to run side by side")
     parser.add_argument("--no-realct", action="store_true", help="skip ../shared's real CT")
@@ -295,7 +299,7 @@ def main() -> int:
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    at_target_size = (args.matrix, args.slices, args.pixel_mm, args.slice_mm) == (512, 300, 0.7, 1.0)
+    at_target_size = all(getattr(args, name) == value for name, value in PHANTOM.items())
     print_table(rows, floors, label, args.scans - 1 if not args.ingest_only else 0, at_target_size)
     return 0
 
